@@ -1,0 +1,33 @@
+# Two entry points, each sets everything up on a fresh machine first:
+#   make grade   - grade the notebooks in assignment/ (or SUBMISSION=path) and print the score table
+#   make test    - run the project's own test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+SUBMISSION ?= assignment
+# The workplace keeps Fashion-MNIST beside the checkout; elsewhere set FASHION_MNIST_DIR yourself.
+export FASHION_MNIST_DIR ?= $(if $(wildcard ../shared/data/fashion-mnist/*.gz),$(abspath ../shared/data/fashion-mnist),)
+
+.PHONY: setup grade test test-all clean
+
+setup: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	# Pinned CPU wheel first: an unpinned torch would pull gigabytes of CUDA packages.
+	$(BIN)/python -m pip install -q torch==2.13.0
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+grade: setup
+	$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS)
+
+test: setup
+	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+
+test-all: setup
+	$(BIN)/python -m pytest tests -m "" $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks
