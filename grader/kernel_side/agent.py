@@ -125,6 +125,19 @@ class Agent:
         """Swap named helpers in the student's namespace for the grader's reference versions."""
         return _Swap(get_ipython().user_ns, request.get("reference", {}))
 
+    def op_inventory(self, request):
+        """Which graded names this notebook bound, failed to bind, and where each object came from."""
+        found = {}
+        for name in self.kinds:
+            try:
+                obj = self.lookup(name)
+            except LookupError:
+                if name in self.errors:
+                    found[name] = {"state": "failed", "error": self.errors[name]}
+                continue
+            found[name] = {"state": "bound", "module": str(getattr(obj, "__module__", "") or "")}
+        return found
+
     def op_call(self, request):
         target = self.lookup(request["name"])
         args = [self.resolve(a) for a in request.get("args", [])]
@@ -132,6 +145,10 @@ class Agent:
         torch.manual_seed(request.get("seed", 0))
         with self.with_reference(request), torch.no_grad() if request.get("no_grad") else _null():
             return target(*args, **kwargs)
+
+    def op_value(self, request):
+        """A graded constant (an architecture tuple), as it is."""
+        return self.lookup(request["name"])
 
     def op_cases(self, request):
         """Call one graded function on many inputs in a single round trip."""

@@ -1,0 +1,5 @@
+"""Step 5's tables: every graded check, section by section, in report order."""
+
+from . import sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models
+
+ALL_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *sec_models.CHECKS]

@@ -1,0 +1,36 @@
+"""7.4 Multiple input and output channels."""
+
+import torch
+import torch.nn.functional as F
+from hypothesis import strategies as st
+
+from . import strategies as domain
+from .properties import agrees_with, fixed_example
+
+BOOK_X = torch.stack([torch.arange(9.0).reshape(3, 3), torch.arange(1.0, 10.0).reshape(3, 3)])
+BOOK_K = torch.stack([torch.tensor([[0.0, 1.0], [2.0, 3.0]]), torch.tensor([[1.0, 2.0], [3.0, 4.0]])])
+
+
+def summed_over_channels(X, K):
+    return F.conv2d(X[None].double(), K[None].double())[0, 0].float()
+
+
+def per_output_channel(X, K):
+    return F.conv2d(X[None].double(), K.double())[0].float()
+
+
+CHECKS = [
+    fixed_example("corr2d_multi_in", "the book's two-channel example", (BOOK_X, BOOK_K), {},
+                  torch.tensor([[56.0, 72.0], [104.0, 120.0]])),
+    agrees_with("corr2d_multi_in", "sums the channels' cross-correlations (generated inputs)",
+                st.tuples(domain.multi_channel(), st.just({})), summed_over_channels, weight=2),
+    fixed_example("corr2d_multi_in_out", "the book's three output channels",
+                  (BOOK_X, torch.stack((BOOK_K, BOOK_K + 1, BOOK_K + 2))), {},
+                  lambda: per_output_channel(BOOK_X, torch.stack((BOOK_K, BOOK_K + 1, BOOK_K + 2))),
+                  reference=("corr2d_multi_in",)),
+    agrees_with("corr2d_multi_in_out", "one output channel per kernel (generated inputs)",
+                st.tuples(domain.multi_channel(out_channels=True), st.just({})), per_output_channel, weight=2,
+                reference=("corr2d_multi_in",)),
+    agrees_with("corr2d_multi_in_out_1x1", "equals a 1x1 convolution (generated inputs)",
+                st.tuples(domain.multi_channel(out_channels=True, one_by_one=True), st.just({})), per_output_channel),
+]

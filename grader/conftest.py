@@ -1,0 +1,89 @@
+"""pytest plugin for ``pytest grader``: options, the grading session, the score table, results.json."""
+
+import time
+from pathlib import Path
+
+import pytest
+
+from .kernel import ExecutionLimits
+from .report import gradescope_json, score_table, write_results
+from .session import GradingSession
+
+RESULTS_KEY = pytest.StashKey[list]()
+SESSION_KEY = pytest.StashKey[dict]()
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("grader", "notebook grading")
+    group.addoption("--submission", default=None,
+                    help="notebook or folder of notebooks to grade (default: assignment/)")
+    group.addoption("--results", default=None, help="write Gradescope-style results.json here")
+    group.addoption("--cell-timeout", type=float, default=60.0, help="seconds per notebook cell (default 60)")
+    group.addoption("--total-budget", type=float, default=900.0, help="seconds per notebook (default 900)")
+    group.addoption("--kernel-memory", type=float, default=6.0, help="GiB of memory per kernel (default 6)")
+
+
+def pytest_configure(config):
+    config.stash[RESULTS_KEY] = []
+    config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
+
+
+def _submission_path(config):
+    given = config.getoption("--submission")
+    return Path(given) if given else Path(config.rootpath) / "assignment"
+
+
+@pytest.fixture(scope="session")
+def grading_session(request):
+    config = request.config
+    state = config.stash[SESSION_KEY]
+    limits = ExecutionLimits(cell_timeout=config.getoption("--cell-timeout"),
+                             total_budget=config.getoption("--total-budget"),
+                             memory_bytes=int(config.getoption("--kernel-memory") * 2**30))
+    session = GradingSession(_submission_path(config), limits)
+    state["session"] = session
+    try:
+        session.start()
+    except Exception as error:
+        state["error"] = f"{type(error).__name__}: {error}"
+        session.close()
+        pytest.exit(f"grading could not start: {state['error']}", returncode=3)
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def record_check(request):
+    return request.config.stash[RESULTS_KEY].append
+
+
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    path = config.getoption("--results", default=None)
+    if not path:
+        return
+    state = config.stash.get(SESSION_KEY, {})
+    results = config.stash.get(RESULTS_KEY, [])
+    grading = state.get("session")
+    notes = grading.execution_notes() if grading is not None else []
+    error = state.get("error")
+    if error is None and exitstatus not in (0, 1):
+        error = f"pytest ended with status {int(exitstatus)}"
+    elapsed = time.monotonic() - state.get("started", time.monotonic())
+    write_results(path, gradescope_json(results, elapsed, notes, error))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    results = config.stash.get(RESULTS_KEY, [])
+    state = config.stash.get(SESSION_KEY, {})
+    if not results:
+        return
+    terminalreporter.section("scores")
+    terminalreporter.write_line(score_table(results))
+    grading = state.get("session")
+    if grading is not None:
+        notes = grading.execution_notes()
+        if notes:
+            terminalreporter.section("notes on running your notebooks")
+            for note in notes:
+                terminalreporter.write_line(f"- {note}")

@@ -1,0 +1,57 @@
+"""The graded items: one row each. Instructors change points here and nowhere else.
+
+``points`` is the item's total; its checks share it by their weights. ``aliases`` are other
+names students use for the same thing (the seed notebook says ``Modern_LeNet``).
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Item:
+    name: str
+    section: str
+    kind: str          # "function" | "class" | "value": what a binding must be to count
+    points: float
+    module: str        # the solutions module with the reference
+    aliases: tuple = ()
+
+
+_ROWS = [
+    # name                              section kind        points  reference module
+    ("fully_connected_param_count",      "7.1", "function", 1, "sec7_1_fc_to_conv"),
+    ("translation_invariant_param_count", "7.1", "function", 1, "sec7_1_fc_to_conv"),
+    ("local_param_count",                "7.1", "function", 1, "sec7_1_fc_to_conv"),
+    ("corr2d",                           "7.2", "function", 4, "sec7_2_cross_correlation"),
+    ("Conv2D",                           "7.2", "class",    3, "sec7_2_cross_correlation"),
+    ("learn_kernel",                     "7.2", "function", 2, "sec7_2_cross_correlation"),
+    ("diagonal_edge_image",              "7.2", "function", 1, "sec7_2_cross_correlation"),
+    ("comp_conv2d",                      "7.3", "function", 2, "sec7_3_padding_stride"),
+    ("conv_output_shape",                "7.3", "function", 2, "sec7_3_padding_stride"),
+    ("corr2d_multi_in",                  "7.4", "function", 3, "sec7_4_channels"),
+    ("corr2d_multi_in_out",              "7.4", "function", 3, "sec7_4_channels"),
+    ("corr2d_multi_in_out_1x1",          "7.4", "function", 2, "sec7_4_channels"),
+    ("pool2d",                           "7.5", "function", 4, "sec7_5_pooling"),
+    ("avg_pooling_via_convolution",      "7.5", "function", 2, "sec7_5_pooling"),
+    ("LeNet",                            "7.6", "class",    4, "sec7_6_lenet"),
+    ("ModernLeNet",                      "7.6", "class",    2, "sec7_6_lenet", ("Modern_LeNet", "LeNetModern")),
+    ("vgg_block",                        "8.2", "function", 3, "sec8_2_vgg"),
+    ("VGG",                              "8.2", "class",    4, "sec8_2_vgg"),
+    ("VGG16_ARCH",                       "8.2", "value",    1, "sec8_2_vgg"),
+    ("VGG19_ARCH",                       "8.2", "value",    1, "sec8_2_vgg"),
+    ("Residual",                         "8.6", "class",    4, "sec8_6_resnet"),
+    ("ResNet",                           "8.6", "class",    3, "sec8_6_resnet"),
+    ("ResNet18",                         "8.6", "class",    3, "sec8_6_resnet"),
+]
+
+ITEMS = {row[0]: Item(*row) for row in _ROWS}
+SECTIONS = sorted({item.section for item in ITEMS.values()}, key=lambda s: tuple(int(p) for p in s.split(".")))
+
+
+def kinds_for_kernel():
+    """Every name (aliases too) the kernel agent should watch, with the kind it must bind."""
+    kinds = {}
+    for item in ITEMS.values():
+        for name in (item.name, *item.aliases):
+            kinds[name] = item.kind
+    return kinds

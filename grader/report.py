@@ -1,0 +1,63 @@
+"""Step 7 of the pipeline: the terminal table and the Gradescope results.json."""
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+
+def totals(results):
+    return sum(r.points for r in results), sum(r.max_points for r in results)
+
+
+def gradescope_json(results, execution_time, notes=(), error=None):
+    score, max_score = totals(results)
+    tests = []
+    for r in results:
+        output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
+        tests.append({"name": r.name, "score": r.points, "max_score": r.max_points,
+                      "status": "passed" if r.passed else "failed", "output": output,
+                      "output_format": "md", "visibility": "after_published" if r.hidden else "visible"})
+    payload = {"score": round(score, 4), "max_score": round(max_score, 4), "execution_time": round(execution_time, 2),
+               "output_format": "md", "tests": tests}
+    lines = []
+    if error:
+        lines.append(f"**Grading did not finish:** {error}")
+    lines.extend(f"- {note}" for note in notes)
+    if lines:
+        payload["output"] = "\n".join(lines)
+    return payload
+
+
+def write_results(path, payload):
+    """Write atomically, so a crash never leaves half a file for the publisher to read."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".results-")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(payload, handle, indent=2)
+    os.replace(tmp, path)
+
+
+def score_table(results):
+    """One row per item: section, name, points, and what went wrong if anything did."""
+    rows, order = {}, []
+    for r in results:
+        key = (r.section, r.item)
+        if key not in rows:
+            rows[key] = [0.0, 0.0, []]
+            order.append(key)
+        rows[key][0] += r.points
+        rows[key][1] += r.max_points
+        if not r.passed and r.status not in rows[key][2]:
+            rows[key][2].append(r.status)
+    width = max([len(item) for _, item in order] + [4])
+    lines = [f"{'sec':<4} {'item':<{width}} {'points':>13}  status", "-" * (width + 34)]
+    for section, item in order:
+        got, full, problems = rows[(section, item)]
+        status = "ok" if not problems else ", ".join(problems)
+        lines.append(f"{section:<4} {item:<{width}} {got:>6.2f} / {full:<5.2f} {status}")
+    score, max_score = totals(results)
+    lines.append("-" * (width + 34))
+    lines.append(f"{'':<4} {'total':<{width}} {score:>6.2f} / {max_score:<5.2f}")
+    return "\n".join(lines)

@@ -1,0 +1,62 @@
+"""Step 6 of the pipeline: run one check against the submission and turn it into points.
+
+Points are decided here, in the grader's process, from what the check verified itself.
+"""
+
+import traceback
+from dataclasses import dataclass
+
+from .checks import ALL_CHECKS
+from .checks.base import CheckFailed
+from .items import ITEMS
+from .oracles import reference_sources
+from .probe import NOT_IMPLEMENTED, ProbeFailure
+
+PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
+
+
+@dataclass
+class CheckResult:
+    name: str
+    item: str
+    section: str
+    points: float
+    max_points: float
+    status: str        # passed | failed | not submitted | not implemented | could not run | ...
+    feedback: str
+    hidden: bool = False
+
+    @property
+    def passed(self):
+        return self.status == PASSED
+
+
+def check_points(check):
+    """The check's share of its item's points (by weight), so each item sums to its total."""
+    siblings = [c.weight for c in ALL_CHECKS if c.item == check.item]
+    return ITEMS[check.item].points * check.weight / sum(siblings)
+
+
+def run_check(session, check):
+    item = ITEMS[check.item]
+    full = check_points(check)
+
+    def result(points, status, feedback):
+        return CheckResult(check.test_name, item.name, item.section, round(points, 4), round(full, 4), status,
+                           feedback, check.hidden)
+
+    try:
+        probe = session.probe(check.item)  # first: a missing item is "not submitted", whatever else
+        probe.reference = reference_sources(check.reference)
+        message = check.run(probe)
+        return result(full, PASSED, message or "")
+    except CheckFailed as failed:
+        return result(full * failed.fraction, FAILED, failed.feedback)
+    except ProbeFailure as failure:
+        text = failure.message
+        if failure.kind == NOT_IMPLEMENTED:
+            text = f"{item.name} is not implemented yet ({failure.message})"
+        return result(0.0, failure.kind, text)
+    except Exception:  # a bug in the grader must not look like the student's mistake
+        return result(0.0, GRADER_ERROR, "the grader itself failed on this check; tell your instructor.\n\n```\n"
+                      + traceback.format_exc(limit=6) + "```")

@@ -1,0 +1,112 @@
+"""Runs the pipeline for one submission: notebooks -> kernels -> which kernel answers for each name.
+
+Scores are not computed here; ``scoring.py`` turns check results into points.
+"""
+
+import time
+
+from . import wire
+from .items import ITEMS, kinds_for_kernel
+from .kernel import ExecutionLimits, KernelSession
+from .preprocess import prepare
+from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
+from .submission import read_submission
+
+
+def _inventory(kernel):
+    reply = kernel.request({"op": "inventory", "name": ""})
+    found = wire.decode(reply.get("value")) if reply.get("ok") else {}
+    return found if isinstance(found, dict) else {}
+
+
+class GradingSession:
+    """Owns one kernel per notebook for the length of a grading run."""
+
+    def __init__(self, path, limits=None):
+        self.path = path
+        self.limits = limits or ExecutionLimits()
+        self.notebooks = []
+        self.kernels = {}       # notebook label -> KernelSession
+        self.inventory = {}     # notebook label -> {name: {"state": ...}}
+        self.execution_seconds = 0.0
+
+    def start(self):
+        started = time.monotonic()
+        self.notebooks = read_submission(self.path)
+        for entry in self.notebooks:
+            if entry.problem:
+                continue
+            nb, entry.notes = prepare(entry.nb)
+            kernel = KernelSession(nb, kinds_for_kernel(), self.limits)
+            try:
+                kernel.start()
+                kernel.run_notebook()
+                self.inventory[entry.label] = _inventory(kernel)
+            except Exception as error:
+                entry.problem = f"could not be executed: {type(error).__name__}: {error}"
+                kernel.close()
+                continue
+            self.kernels[entry.label] = kernel
+        self.execution_seconds = time.monotonic() - started
+        return self
+
+    def close(self):
+        for kernel in self.kernels.values():
+            kernel.close()
+        self.kernels.clear()
+
+    # ---- who answers for a graded name ----------------------------------------------------
+    def locate(self, item_name):
+        """(notebook label, bound name) of the definition to grade, or raise ``ProbeFailure``."""
+        item = ITEMS[item_name]
+        names = (item.name, *item.aliases)
+        bound, failed = [], []
+        for entry in self.notebooks:
+            found = self.inventory.get(entry.label, {})
+            for name in names:
+                state = found.get(name)
+                if isinstance(state, dict) and state.get("state") == "bound":
+                    bound.append((entry, name, state))
+                    break
+                if isinstance(state, dict) and state.get("state") == "failed":
+                    failed.append((entry, name, state))
+        if bound:
+            own = [b for b in bound if b[0].section == item.section]
+            entry, name, state = (own or bound)[-1]
+            module = str(state.get("module", ""))
+            if module == "d2l" or module.startswith("d2l."):
+                raise ProbeFailure(BORROWED, f"{name} is the course library's {module}.{name}, not a definition of yours")
+            return entry.label, name
+        if failed:
+            entry, name, state = failed[-1]
+            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {state.get('error', 'the defining cell failed')}")
+        broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
+        if broken:
+            reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel'}" for e in broken)
+            raise ProbeFailure(COULD_NOT_RUN, f"{item_name} was not found, and {reasons}")
+        raise ProbeFailure(NOT_SUBMITTED, f"no notebook defines {item_name}")
+
+    def _died_early(self, entry):
+        kernel = self.kernels.get(entry.label)
+        return kernel is not None and kernel.report is not None and kernel.report.kernel_died
+
+    def probe(self, item_name, reference_sources=None):
+        label, name = self.locate(item_name)
+        return Probe(self.kernels[label], name, reference_sources)
+
+    def execution_notes(self):
+        notes = []
+        for entry in self.notebooks:
+            notes.extend(f"{entry.label}: {note}" for note in entry.notes)
+            if entry.problem:
+                notes.append(f"{entry.label} {entry.problem}")
+            kernel = self.kernels.get(entry.label)
+            if kernel and kernel.report:
+                report = kernel.report
+                if report.kernel_died:
+                    notes.append(f"{entry.label}: the kernel died in cell {report.died_at + 1}; later cells did not run")
+                if report.budget_exhausted:
+                    notes.append(f"{entry.label}: the time budget ran out; later cells did not run")
+                for cell in report.failures():
+                    notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
+        return notes

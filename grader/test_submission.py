@@ -1,0 +1,15 @@
+"""One pytest test per graded check; ``-k NAME`` picks items by name."""
+
+import pytest
+
+from .checks import ALL_CHECKS
+from .scoring import run_check
+
+
+@pytest.mark.parametrize("check", ALL_CHECKS, ids=[c.test_name for c in ALL_CHECKS])
+def test_check(check, grading_session, record_check):
+    result = run_check(grading_session, check)
+    record_check(result)
+    if not result.passed:
+        detail = "" if result.hidden else f"\n{result.feedback}"
+        pytest.fail(f"{result.status} ({result.points:g}/{result.max_points:g} points){detail}", pytrace=False)
