@@ -8,6 +8,7 @@ kills it.
 
 import json
 import os
+import queue
 import sys
 import tempfile
 import time
@@ -15,7 +16,6 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient import NotebookClient
@@ -24,6 +24,9 @@ from nbclient.util import run_sync
 
 KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_MIME = "application/x-convnet-grader+json"
+MAX_FATAL_CELLS = 3       # cells that may cost a kernel before the rest of the notebook is given up
+MAX_PROBE_RESTARTS = 5    # probes that may cost a kernel per notebook
+INTERRUPT_GRACE = 5.0     # seconds a kernel gets to come back after an interrupt
 
 
 @dataclass
@@ -37,7 +40,7 @@ class ExecutionLimits:
 @dataclass
 class CellOutcome:
     index: int
-    status: str          # "ok" | "error" | "timeout" | "not run"
+    status: str          # "ok" | "error" | "timeout" | "killed the kernel" | "not run"
     error: str = ""
 
 
@@ -48,9 +51,10 @@ class ExecutionReport:
     died_at: int | None = None
     budget_exhausted: bool = False
     seconds: float = 0.0
+    fatal_cells: list = field(default_factory=list)
 
     def failures(self):
-        return [c for c in self.cells if c.status in ("error", "timeout")]
+        return [c for c in self.cells if c.status not in ("ok", "not run")]
 
 
 class KernelDied(RuntimeError):
@@ -107,7 +111,7 @@ class KernelSession:
         km = AsyncKernelManager(kernel_name="graded-python", kernel_spec_manager=self.spec_manager)
         self.client = NotebookClient(
             self.nb, km=km, timeout=self.limits.cell_timeout, allow_errors=True,
-            interrupt_on_timeout=True, record_timing=False, shutdown_kernel="immediate",
+            interrupt_on_timeout=False, record_timing=False, shutdown_kernel="immediate",
             resources={"metadata": {"path": str(self.workdir)}}, startup_timeout=60,
         )
         self.client.km = km
@@ -146,41 +150,84 @@ class KernelSession:
 
     # ---- executing the notebook ---------------------------------------------------------
     def run_notebook(self):
-        """Execute every code cell, continuing past failures, within the time budget."""
-        report = ExecutionReport()
+        """Execute every code cell, continuing past failures, within the time budget.
+
+        A cell that kills the kernel, or hangs past an interrupt, is fatal to the kernel but
+        not to the grade: the kernel is restarted and the notebook re-run without that cell.
+        """
         started = time.monotonic()
-        for index, cell in enumerate(self.nb.cells):
-            if cell.cell_type != "code":
-                continue
-            if report.kernel_died or report.budget_exhausted:
-                report.cells.append(CellOutcome(index, "not run"))
-                continue
-            if time.monotonic() - started > self.limits.total_budget:
-                report.budget_exhausted = True
-                report.cells.append(CellOutcome(index, "not run"))
-                continue
-            report.cells.append(self._run_cell(cell, index, report))
+        fatal = {}   # cell index -> CellOutcome that cost a kernel
+        while True:
+            report, culprit = self._run_cells(fatal, started)
+            if culprit is None or len(fatal) >= MAX_FATAL_CELLS:
+                break
+            fatal[culprit.index] = culprit
+            report.kernel_died = True
+            self._fresh_kernel()
+        report.kernel_died = report.kernel_died or bool(fatal)
+        report.fatal_cells = sorted(fatal)
         report.seconds = time.monotonic() - started
         self.report = report
         return report
 
-    def _run_cell(self, cell, index, report):
+    def _run_cells(self, fatal, started):
+        report = ExecutionReport()
+        for index, cell in enumerate(self.nb.cells):
+            if cell.cell_type != "code":
+                continue
+            if index in fatal:
+                report.cells.append(fatal[index])
+                continue
+            if report.budget_exhausted or time.monotonic() - started > self.limits.total_budget:
+                report.budget_exhausted = True
+                report.cells.append(CellOutcome(index, "not run"))
+                continue
+            outcome, lost_kernel = self._run_cell(cell, index)
+            report.cells.append(outcome)
+            if lost_kernel:
+                report.died_at = index
+                return report, outcome
+        return report, None
+
+    def _run_cell(self, cell, index):
+        """(outcome, whether the kernel was lost) for one cell."""
         try:
             run_sync(self.client.async_execute_cell)(cell, index)
         except CellTimeoutError:
-            return CellOutcome(index, "timeout", f"stopped after {self.limits.cell_timeout:.0f} s")
-        except DeadKernelError as died:
-            report.kernel_died, report.died_at = True, index
-            return CellOutcome(index, "error", f"the kernel died: {died}")
+            timeout = f"stopped after {self.limits.cell_timeout:g} s"
+            if self._interrupted():
+                return CellOutcome(index, "timeout", timeout), False
+            return CellOutcome(index, "timeout", timeout + " and did not stop when interrupted"), True
+        except DeadKernelError:
+            return CellOutcome(index, "killed the kernel", "the kernel died while running this cell"), True
         except Exception as error:  # nbclient's own trouble with odd outputs
             if not self.alive():
-                report.kernel_died, report.died_at = True, index
-                return CellOutcome(index, "error", "the kernel died")
-            return CellOutcome(index, "error", f"{type(error).__name__}: {error}")
+                return CellOutcome(index, "killed the kernel", "the kernel died while running this cell"), True
+            return CellOutcome(index, "error", f"{type(error).__name__}: {error}"[:500]), False
         errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errors:
-            return CellOutcome(index, "error", f"{errors[0].get('ename')}: {errors[0].get('evalue')}"[:500])
-        return CellOutcome(index, "ok")
+            return CellOutcome(index, "error", f"{errors[0].get('ename')}: {errors[0].get('evalue')}"[:500]), False
+        return CellOutcome(index, "ok"), False
+
+    def _interrupted(self):
+        """Interrupt a busy kernel; True if it is responsive again within a few seconds."""
+        try:
+            run_sync(self.client.km.interrupt_kernel)()
+            reply = self._execute("pass", timeout=INTERRUPT_GRACE)
+            return reply is not None
+        except Exception:
+            return False
+
+    def _fresh_kernel(self):
+        try:
+            self.probe_client.stop_channels()
+            run_sync(self.client._async_cleanup_kernel)()
+        except Exception:
+            pass
+        for cell in self.nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = []
+        self.start()
 
     # ---- probing ------------------------------------------------------------------------
     def _execute(self, code, timeout, on_output=None):
@@ -191,53 +238,57 @@ class KernelSession:
 
     def request(self, payload, timeout=None):
         """Send one probe request to the agent; return its JSON reply, checked for the nonce."""
+        timeout = timeout or self.limits.probe_timeout
         nonce = uuid.uuid4().hex
         text = json.dumps({**payload, "nonce": nonce})
-        replies = []
-
-        def on_output(msg):
-            data = msg.get("content", {}).get("data", {})
-            if msg.get("msg_type") == "display_data" and AGENT_MIME in data:
-                replies.append(data[AGENT_MIME])
-
         code = f"__import__('__grader_agent__').agent.handle({text!r})"
         try:
-            self._execute(code, timeout or self.limits.probe_timeout, on_output)
+            replies = self._collect(code, timeout)
         except TimeoutError:
             self._interrupt_or_restart()
-            raise ProbeTimeout(f"no answer within {timeout or self.limits.probe_timeout:.0f} s") from None
-        except Exception as error:  # a dead kernel surfaces here in several shapes
-            if not self.alive():
-                self._restart()
-                raise KernelDied("the kernel died while running your code") from error
-            raise
-        if not self.alive():
+            raise ProbeTimeout(f"no answer within {timeout:g} s (an endless loop?)") from None
+        except KernelDied:
             self._restart()
-            raise KernelDied("the kernel died while running your code")
+            raise
         genuine = [r for r in replies if isinstance(r, dict) and r.get("nonce") == nonce]
         if len(genuine) != 1:
             raise KernelDied("the kernel gave no answer to the grader (was the grading agent tampered with?)")
         return genuine[0]
 
+    def _collect(self, code, timeout):
+        """Run ``code``; gather the agent's replies until the kernel is idle. Notices death quickly."""
+        client = self.probe_client
+        msg_id = client.execute(code, silent=False, store_history=False, allow_stdin=False)
+        deadline = time.monotonic() + timeout
+        replies = []
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError
+            try:
+                msg = client.get_iopub_msg(timeout=min(0.5, remaining))
+            except queue.Empty:
+                if not self.alive():
+                    raise KernelDied("the kernel died while running your code") from None
+                continue
+            if msg.get("parent_header", {}).get("msg_id") != msg_id:
+                continue
+            content = msg.get("content", {})
+            if msg["msg_type"] == "display_data" and AGENT_MIME in content.get("data", {}):
+                replies.append(content["data"][AGENT_MIME])
+            elif msg["msg_type"] == "status" and content.get("execution_state") == "idle":
+                return replies
+
     def _interrupt_or_restart(self):
-        try:
-            run_sync(self.client.km.interrupt_kernel)()
-            self._execute("pass", timeout=10)
-        except Exception:
+        if not self._interrupted():
             self._restart()
 
     def _restart(self):
         """A probe broke the kernel: start afresh and re-run the notebook for the next probes."""
         self.restarts += 1
-        try:
-            run_sync(self.client._async_cleanup_kernel)()
-        except Exception:
-            pass
-        self.nb = nbformat.from_dict(self.nb)
-        for cell in self.nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = []
+        if self.restarts > MAX_PROBE_RESTARTS:
+            raise KernelDied("the kernel was lost too many times; giving up on this notebook")
         first_run = self.report
-        self.start()
+        self._fresh_kernel()
         self.run_notebook()
         self.report = first_run

@@ -10,7 +10,7 @@ from .checks import ALL_CHECKS
 from .checks.base import CheckFailed
 from .items import ITEMS
 from .oracles import reference_sources
-from .probe import NOT_IMPLEMENTED, ProbeFailure
+from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
 
 PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
 
@@ -46,6 +46,8 @@ def run_check(session, check):
                            feedback, check.hidden)
 
     try:
+        if check.item in session.poisoned:
+            raise session.poisoned[check.item]  # it hung or killed a kernel once: not again
         probe = session.probe(check.item)  # first: a missing item is "not submitted", whatever else
         probe.reference = reference_sources(check.reference)
         message = check.run(probe)
@@ -53,6 +55,8 @@ def run_check(session, check):
     except CheckFailed as failed:
         return result(full * failed.fraction, FAILED, failed.feedback)
     except ProbeFailure as failure:
+        if failure.kind in (TIMED_OUT, KERNEL_DIED):
+            session.poisoned[check.item] = failure
         text = failure.message
         if failure.kind == NOT_IMPLEMENTED:
             text = f"{item.name} is not implemented yet ({failure.message})"

@@ -29,6 +29,7 @@ class GradingSession:
         self.kernels = {}       # notebook label -> KernelSession
         self.inventory = {}     # notebook label -> {name: {"state": ...}}
         self.execution_seconds = 0.0
+        self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
 
     def start(self):
         started = time.monotonic()
@@ -82,7 +83,7 @@ class GradingSession:
             raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {state.get('error', 'the defining cell failed')}")
         broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
         if broken:
-            reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel'}" for e in broken)
+            reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel in a cell'}" for e in broken)
             raise ProbeFailure(COULD_NOT_RUN, f"{item_name} was not found, and {reasons}")
         raise ProbeFailure(NOT_SUBMITTED, f"no notebook defines {item_name}")
 
@@ -103,8 +104,9 @@ class GradingSession:
             kernel = self.kernels.get(entry.label)
             if kernel and kernel.report:
                 report = kernel.report
-                if report.kernel_died:
-                    notes.append(f"{entry.label}: the kernel died in cell {report.died_at + 1}; later cells did not run")
+                if report.fatal_cells:
+                    cells = ", ".join(str(i + 1) for i in report.fatal_cells)
+                    notes.append(f"{entry.label}: cell {cells} stopped the kernel; the notebook was re-run without it")
                 if report.budget_exhausted:
                     notes.append(f"{entry.label}: the time budget ran out; later cells did not run")
                 for cell in report.failures():
