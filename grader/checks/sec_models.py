@@ -25,7 +25,7 @@ def architecture_constant(name):
 
 
 SMALL_VGG = ((1, 8), (1, 16))
-SMALL_RESNET = ((1, 8), (1, 16))
+SMALL_RESNET = ((1, 64), (1, 16))  # the first stage keeps the stem's 64 channels
 CHECKS = [
     *model_checks("LeNet", _ref("LeNet"), input_shapes=((2, 1, 28, 28), (1, 1, 32, 32))),
     *model_checks("ModernLeNet", _ref("ModernLeNet"), input_shapes=((2, 1, 28, 28),)),
