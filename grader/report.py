@@ -15,9 +15,12 @@ def gradescope_json(results, execution_time, notes=(), error=None):
     tests = []
     for r in results:
         output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
-        tests.append({"name": r.name, "score": r.points, "max_score": r.max_points,
-                      "status": "passed" if r.passed else "failed", "output": output,
-                      "output_format": "md", "visibility": "after_published" if r.hidden else "visible"})
+        test = {"name": r.name, "score": r.points, "max_score": r.max_points,
+                "status": "passed" if r.passed else "failed", "output": output,
+                "output_format": "md", "visibility": "after_published" if r.hidden else "visible"}
+        if getattr(r, "skipped", False):
+            del test["status"]  # neither passed nor failed: it did not run here (0 of 0 points)
+        tests.append(test)
     payload = {"score": round(score, 4), "max_score": round(max_score, 4), "execution_time": round(execution_time, 2),
                "output_format": "md", "tests": tests}
     lines = []

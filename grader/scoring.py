@@ -7,12 +7,12 @@ import traceback
 from dataclasses import dataclass
 
 from .checks import ALL_CHECKS
-from .checks.base import CheckFailed
+from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
 from .oracles import reference_sources
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
 
-PASSED, FAILED, GRADER_ERROR = "passed", "failed", "grader error"
+PASSED, FAILED, SKIPPED, GRADER_ERROR = "passed", "failed", "skipped", "grader error"
 
 
 @dataclass
@@ -30,6 +30,10 @@ class CheckResult:
     def passed(self):
         return self.status == PASSED
 
+    @property
+    def skipped(self):
+        return self.status == SKIPPED
+
 
 def check_points(check):
     """The check's share of its item's points (by weight), so each item sums to its total."""
@@ -46,12 +50,17 @@ def run_check(session, check):
                            feedback, check.hidden)
 
     try:
+        reason = check.skip_reason() if check.skip_reason is not None else None
+        if reason:
+            raise CheckSkipped(reason)
         if check.item in session.poisoned:
             raise session.poisoned[check.item]  # it hung or killed a kernel once: not again
         probe = session.probe(check.item)  # first: a missing item is "not submitted", whatever else
         probe.reference = reference_sources(check.reference)
         message = check.run(probe)
         return result(full, PASSED, message or "")
+    except CheckSkipped as skipped:
+        return CheckResult(check.test_name, item.name, item.section, 0.0, 0.0, SKIPPED, skipped.reason, check.hidden)
     except CheckFailed as failed:
         return result(full * failed.fraction, FAILED, failed.feedback)
     except ProbeFailure as failure:

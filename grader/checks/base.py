@@ -12,6 +12,18 @@ class CheckFailed(Exception):
         self.feedback, self.fraction = feedback, fraction
 
 
+class CheckSkipped(Exception):
+    """The check cannot run here (no GPU, no reference solutions in a student's copy).
+
+    A skipped check scores 0 of 0: it leaves the total alone instead of costing points, and the
+    report says why it did not run.
+    """
+
+    def __init__(self, reason):
+        super().__init__(reason)
+        self.reason = reason
+
+
 @dataclass(frozen=True)
 class Check:
     """One graded property of one item. ``run(probe)`` returns feedback or raises ``CheckFailed``."""
@@ -22,6 +34,7 @@ class Check:
     weight: float = 1.0
     hidden: bool = False
     reference: tuple = ()   # names the kernel swaps for the reference versions during this check
+    skip_reason: Callable = None  # () -> why the check cannot run here, or None when it can
 
     @property
     def test_name(self):

@@ -11,6 +11,7 @@ It does three things for the grader process, which trusts none of it:
 
 import ast
 import base64
+import re
 import json
 import sys
 
@@ -38,7 +39,11 @@ class Agent:
         try:
             tree = ast.parse(source)
         except SyntaxError:
-            return set(), set()
+            # The cell cannot run, but it still says what it meant to define: report those
+            # names as failed ("could not run"), not as missing ("not submitted").
+            defs = set(re.findall(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", source, re.M))
+            assigns = set(re.findall(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", source, re.M))
+            return defs & set(self.kinds), assigns & set(self.kinds)
         defs, assigns = set(), set()
 
         def visit(body):
