@@ -8,7 +8,7 @@ SUBMISSION ?= assignment
 # The workplace keeps Fashion-MNIST beside the checkout; elsewhere set FASHION_MNIST_DIR yourself.
 export FASHION_MNIST_DIR ?= $(if $(wildcard ../shared/data/fashion-mnist/*.gz),$(abspath ../shared/data/fashion-mnist),)
 
-.PHONY: setup grade test test-all clean
+.PHONY: setup grade test test-all clean grade-class release
 
 setup: $(VENV)/.installed
 
@@ -28,6 +28,20 @@ test: setup
 
 test-all: setup
 	$(BIN)/python -m pytest tests -m "" $(PYTEST_ARGS)
+
+# Instructor tools (README, "For instructors"):
+#   make grade-class CLASS=path/to/folder-or-export.zip [CLASS_OUT=build/class] [JOBS=2]
+#   make release GRADER_REPO=owner/name [GRADER_REF=commit-or-tag] [RELEASE_OUT=build/student-repo]
+CLASS_OUT   ?= build/class
+RELEASE_OUT ?= build/student-repo
+
+grade-class: setup
+	$(if $(CLASS),,$(error set CLASS=folder or zip export of the submissions))
+	$(BIN)/python -m grader.instructor grade-class $(CLASS) --out $(CLASS_OUT) $(if $(JOBS),--jobs $(JOBS)) $(GRADE_CLASS_ARGS)
+
+release: setup
+	$(if $(GRADER_REPO),,$(error set GRADER_REPO=owner/name of this repository on GitHub))
+	$(BIN)/python -m grader.instructor release --out $(RELEASE_OUT) --grader-repo $(GRADER_REPO) $(if $(GRADER_REF),--grader-ref $(GRADER_REF)) $(RELEASE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

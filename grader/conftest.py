@@ -1,11 +1,15 @@
 """pytest plugin for ``pytest grader``: options, the grading session, the score table, results.json."""
 
 import time
+import warnings
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from .kernel import ExecutionLimits
+from . import checks  # noqa: F401  first: importing the training checks alone is circular
+from .training import checks as training
 from .report import gradescope_json, score_table, write_results
 from .session import GradingSession
 
@@ -21,9 +25,14 @@ def pytest_addoption(parser):
     group.addoption("--cell-timeout", type=float, default=60.0, help="seconds per notebook cell (default 60)")
     group.addoption("--total-budget", type=float, default=900.0, help="seconds per notebook (default 900)")
     group.addoption("--kernel-memory", type=float, default=6.0, help="GiB of memory per kernel (default 6)")
+    group.addoption("--train", action="store_true",
+                    help="also run the training checks (LeNet, ResNet-18 on Fashion-MNIST; needs a CUDA GPU)")
+    group.addoption("--executed-dir", default=None,
+                    help="save each notebook as the grader executed it (outputs included) in this folder")
 
 
 def pytest_configure(config):
+    training.enable(config.getoption("--train", default=False))
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
 
@@ -49,7 +58,19 @@ def grading_session(request):
         session.close()
         pytest.exit(f"grading could not start: {state['error']}", returncode=3)
     yield session
+    if config.getoption("--executed-dir"):
+        save_executed(session, Path(config.getoption("--executed-dir")))
     session.close()
+
+
+def save_executed(session, directory):
+    """The executed notebooks, for the feedback report; a failure here never costs the grade."""
+    for label, kernel in session.kernels.items():
+        try:
+            directory.mkdir(parents=True, exist_ok=True)
+            nbformat.write(kernel.nb, str(directory / label))
+        except Exception as error:  # disk full, odd outputs: the scores still stand
+            warnings.warn(f"could not save the executed {label}: {type(error).__name__}: {error}")
 
 
 @pytest.fixture

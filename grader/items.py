@@ -2,6 +2,10 @@
 
 ``points`` is the item's total; its checks share it by their weights. ``aliases`` are other
 names students use for the same thing (the seed notebook says ``Modern_LeNet``).
+
+A ``training`` item has no definition of its own: it trains the class its alias names (the
+book's full run, on a GPU, opt-in with ``pytest grader --train``) and is skipped, 0 of 0
+points, where it cannot run. See ``grader/training/``.
 """
 
 from dataclasses import dataclass
@@ -15,6 +19,7 @@ class Item:
     points: float
     module: str        # the solutions module with the reference
     aliases: tuple = ()
+    training: bool = False  # graded by training the aliased class (GPU only, opt-in)
 
 
 _ROWS = [
@@ -42,6 +47,9 @@ _ROWS = [
     ("Residual",                         "8.6", "class",    4, "sec8_6_resnet"),
     ("ResNet",                           "8.6", "class",    3, "sec8_6_resnet"),
     ("ResNet18",                         "8.6", "class",    3, "sec8_6_resnet"),
+    # trains the named class by the book's recipe on a GPU; opt-in: pytest grader --train
+    ("LeNet_training",                   "7.6", "class",    2, "sec7_6_lenet", ("LeNet",), True),
+    ("ResNet18_training",                "8.6", "class",    3, "sec8_6_resnet", ("ResNet18",), True),
 ]
 
 ITEMS = {row[0]: Item(*row) for row in _ROWS}
@@ -52,6 +60,6 @@ def kinds_for_kernel():
     """Every name (aliases too) the kernel agent should watch, with the kind it must bind."""
     kinds = {}
     for item in ITEMS.values():
-        for name in (item.name, *item.aliases):
+        for name in item.aliases if item.training else (item.name, *item.aliases):
             kinds[name] = item.kind
     return kinds

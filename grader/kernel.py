@@ -24,6 +24,8 @@ from nbclient.util import run_sync
 
 KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_MIME = "application/x-convnet-grader+json"
+# Read once at import, before any notebook runs: a notebook could rewrite the file on disk.
+AGENT_SOURCE = (KERNEL_SIDE / "agent.py").read_text()
 MAX_FATAL_CELLS = 3       # cells that may cost a kernel before the rest of the notebook is given up
 MAX_PROBE_RESTARTS = 5    # probes that may cost a kernel per notebook
 INTERRUPT_GRACE = 5.0     # seconds a kernel gets to come back after an interrupt
@@ -80,11 +82,16 @@ def _kernel_environment(workdir):
     return env
 
 
-def _write_kernelspec(directory, limits, workdir):
+def _write_kernelspec(directory, limits, workdir, env_overrides=None):
     spec_dir = Path(directory) / "kernels" / "graded-python"
     spec_dir.mkdir(parents=True)
     env = _kernel_environment(workdir)
     env["GRADER_KERNEL_MEMORY_BYTES"] = str(limits.memory_bytes)
+    for key, value in (env_overrides or {}).items():  # e.g. the training kernel sees the GPU; None removes
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "-f", "{connection_file}"],
             "display_name": "graded python", "language": "python", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
@@ -94,14 +101,14 @@ def _write_kernelspec(directory, limits, workdir):
 class KernelSession:
     """One submitted notebook, executed in one kernel that the probe step can then query."""
 
-    def __init__(self, nb, kinds, limits=None, workdir=None):
+    def __init__(self, nb, kinds, limits=None, workdir=None, env_overrides=None):
         self.nb = nb
         self.kinds = kinds
         self.limits = limits or ExecutionLimits()
         self._tmp = tempfile.TemporaryDirectory(prefix="grader-kernel-")
         self.workdir = Path(workdir or Path(self._tmp.name) / "work")
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self.spec_manager = _write_kernelspec(Path(self._tmp.name) / "spec", self.limits, self.workdir)
+        self.spec_manager = _write_kernelspec(Path(self._tmp.name) / "spec", self.limits, self.workdir, env_overrides)
         self.client = None
         self.report = None
         self.restarts = 0
@@ -137,7 +144,7 @@ class KernelSession:
         return self.client is not None and run_sync(self.client.km.is_alive)()
 
     def _install_agent(self):
-        source = (KERNEL_SIDE / "agent.py").read_text()
+        source = AGENT_SOURCE
         bootstrap = (
             "import sys as _s, types as _t\n"
             "_m = _t.ModuleType('__grader_agent__'); _s.modules['__grader_agent__'] = _m\n"

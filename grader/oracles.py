@@ -3,22 +3,78 @@
 The reference solutions are imported here, in the grader's process only. When a check
 grades a definition that calls another graded one, the kernel gets the reference *source* of
 the helper for the duration of that check, so one bug is not charged twice.
+
+The student-facing release has no ``solutions`` package. There a check whose oracle is a
+reference solution is skipped (0 of 0 points; the instructor's CI grades it), and a check
+that would swap in a reference helper runs with the student's own helper instead.
 """
 
+import ast
 import importlib
+import importlib.util
+import unittest
+from functools import lru_cache
 
 from .items import ITEMS
+
+WITHOUT_SOLUTIONS = "checked by your instructor's grader (CI): this copy of the homework has no reference solutions"
+
+
+@lru_cache(maxsize=None)
+def _reference_unavailable():
+    """The exception class; built on first use because ``checks`` imports this module."""
+    from .checks.base import CheckSkipped
+
+    class ReferenceUnavailable(CheckSkipped, unittest.SkipTest):
+        """Skips the check. Also a ``SkipTest``, so that hypothesis re-raises it at once instead
+        of shrinking the inputs of a property whose oracle can never answer."""
+
+    return ReferenceUnavailable
+
+
+def solutions_available():
+    return importlib.util.find_spec("solutions") is not None
 
 
 def reference(name):
     """The reference object for a graded name."""
+    if not solutions_available():
+        raise _reference_unavailable()(WITHOUT_SOLUTIONS)
     module = importlib.import_module(f"solutions.{ITEMS[name].module}")
     return getattr(module, name)
 
 
 def reference_sources(names):
-    """{name: source of its one top-level definition in solutions/}."""
+    """{name: source of its one top-level definition in solutions/}; {} without solutions/.
+
+    The graded names those sources use come too, in the solutions' order: the kernel defines
+    them in one scope, so each reference runs on reference helpers (ResNet18 on ResNet on Residual).
+    """
+    if not names or not solutions_available():
+        return {}
     from solutions.fill import reference_definitions
 
     definitions = reference_definitions()
-    return {name: definitions[name] for name in names}
+    wanted, pending = set(), list(names)
+    while pending:
+        name = pending.pop()
+        if name not in wanted:
+            wanted.add(name)
+            used = {node.id for node in ast.walk(ast.parse(definitions[name])) if isinstance(node, ast.Name)}
+            pending.extend(sorted(used & set(ITEMS)))
+    return {name: source for name, source in definitions.items() if name in wanted}
+
+
+def preload():
+    """Read every reference into memory before any student code runs.
+
+    Kernels run as the same user as the grader, so a notebook could rewrite files under
+    solutions/ or grader/; whatever was loaded before the first cell ran is what counts.
+    """
+    if not solutions_available():
+        return  # a student's copy: the checks that need the references skip
+    from solutions.fill import reference_definitions
+
+    reference_definitions()
+    for item in ITEMS.values():
+        importlib.import_module(f"solutions.{item.module}")

@@ -15,7 +15,7 @@ def gradescope_json(results, execution_time, notes=(), error=None):
     tests = []
     for r in results:
         output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
-        test = {"name": r.name, "score": r.points, "max_score": r.max_points,
+        test = {"name": r.name, "score": round(r.points, 4), "max_score": round(r.max_points, 4),
                 "status": "passed" if r.passed else "failed", "output": output,
                 "output_format": "md", "visibility": "after_published" if r.hidden else "visible"}
         if getattr(r, "skipped", False):

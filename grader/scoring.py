@@ -46,7 +46,7 @@ def run_check(session, check):
     full = check_points(check)
 
     def result(points, status, feedback):
-        return CheckResult(check.test_name, item.name, item.section, round(points, 4), round(full, 4), status,
+        return CheckResult(check.test_name, item.name, item.section, points, full, status,
                            feedback, check.hidden)
 
     try:

@@ -8,6 +8,7 @@ import time
 from . import wire
 from .items import ITEMS, kinds_for_kernel
 from .kernel import ExecutionLimits, KernelSession
+from .oracles import preload
 from .preprocess import prepare
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
 from .submission import read_submission
@@ -33,6 +34,7 @@ class GradingSession:
 
     def start(self):
         started = time.monotonic()
+        preload()
         self.notebooks = read_submission(self.path)
         for entry in self.notebooks:
             if entry.problem:

@@ -1,26 +1,30 @@
-"""The one way checks probe and compare: builders that every section's table uses.
+"""The one way function checks probe and compare.
 
-- ``agrees_with``: hypothesis draws batches of inputs, one round trip runs them all in the
-  student's kernel, the grader's oracle answers them here; a failure is shrunk to the
-  smallest input and shown as code the student can paste.
-- ``model_*``: build the student's model and the reference on the same input; compare layer
-  shapes, parameter counts, layer kinds, and outputs after giving both the same weights.
+- ``agrees_with``: hypothesis draws batches of inputs, one round trip runs a batch in the
+  student's kernel, the grader's oracle answers here; a failure is shrunk to the smallest input
+  and shown as code the student can paste, with the value returned (or the exception raised),
+  the value expected, and a hint when the answer is a known mistake.
+- ``fixed_example``: the book's own worked example, reported the same way.
+
+Model checks live in ``models.py``.
 """
 
-import torch
-from hypothesis import HealthCheck, Phase, given, settings
+import inspect
+
+from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from ..compare import show, tensor_mismatch
-from ..kernel_side import agent as shared
+from ..compare import call_snippet, show, tensor_mismatch
 from ..probe import ProbeFailure
-from .base import Check, CheckFailed
+from .base import CheckFailed, graded
+from .models import fill_recipes, match_layers  # noqa: F401  (grader/training imports them from here)
 
 EXAMPLES = 12   # batches per property
 BATCH = 6       # inputs per batch
 
 
 def hypothesis_settings(examples=EXAMPLES):
+    """Reproducible and bounded: derandomized, no example database, no deadline."""
     return settings(max_examples=examples, derandomize=True, database=None, deadline=None,
                     phases=(Phase.explicit, Phase.generate, Phase.shrink), print_blob=False,
                     suppress_health_check=list(HealthCheck))
@@ -32,23 +36,62 @@ class _Counterexample(Exception):
         self.text = text
 
 
-def call_text(name, args, kwargs):
-    parts = [show(a) for a in args] + [f"{k}={show(v)}" for k, v in kwargs.items()]
-    return f"{name}({', '.join(parts)})"
+def parameter_names(function):
+    """Names for the arguments in a pasteable snippet: the oracle's, which follow the book's."""
+    try:
+        parameters = inspect.signature(function).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    return tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=(), rtol=1e-4, atol=1e-4,
-                examples=EXAMPLES, compare=None):
+def failure_text(item, names, args, kwargs, outcome, expected, problem=None, hint=None):
+    """A few lines: the call as code, what came back, what was expected, and why it matters."""
+    ok, got = outcome
+    lines = [f"```python\n{call_snippet(item, names, args, kwargs)}\n```"]
+    if ok:
+        lines.append(f"returned `{show(got)}`\n\nexpected `{show(expected)}`" + (f"\n\n({problem})" if problem else ""))
+    else:
+        lines.append(f"raised `{got}`\n\nexpected `{show(expected)}`")
+    if hint:
+        lines.append(f"Hint: {hint}")
+    return "\n\n".join(lines)
+
+
+def known_mistake(hints, args, kwargs, got, compare):
+    """The hint of the first known wrong answer that ``got`` equals, if any."""
+    for wrong, message in hints:
+        try:
+            if compare(wrong(*args, **kwargs), got, args, kwargs) is None:
+                return message
+        except Exception:
+            continue
+    return None
+
+
+def _comparer(compare, rtol, atol, scale):
+    if compare is not None:
+        return lambda expected, got, args, kwargs: compare(expected, got)
+    return lambda expected, got, args, kwargs: tensor_mismatch(
+        expected, got, rtol, atol, scale(*args, **kwargs) if scale else None)
+
+
+def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=None, rtol=1e-4, atol=1e-4,
+                examples=EXAMPLES, compare=None, explicit=(), hints=(), scale=None):
     """Property: for inputs drawn from ``cases`` (a strategy of (args, kwargs)), the student's
-    ``item`` returns what ``oracle(*args, **kwargs)`` returns."""
-    compare = compare or (lambda expected, got: tensor_mismatch(expected, got, rtol, atol))
+    ``item`` returns what ``oracle(*args, **kwargs)`` returns.
+
+    ``explicit`` cases are tried first, as one batch (edge cases that must never be missed);
+    ``hints`` are (wrong oracle, message) pairs; ``scale(*args, **kwargs)`` sizes the float32
+    tolerance by the terms summed into each entry.
+    """
+    names = parameter_names(oracle)
+    differs = _comparer(compare, rtol, atol, scale)
 
     def run(probe):
-        fatal = []
+        fatal, tried = [], [0]
 
-        @hypothesis_settings(examples)
-        @given(st.lists(cases, min_size=1, max_size=BATCH))
-        def prop(batch):
+        def check_batch(batch):
             if fatal:
                 return
             try:
@@ -56,185 +99,54 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
             except ProbeFailure as failure:
                 fatal.append(failure)
                 return
+            tried[0] += len(batch)
             for (args, kwargs), (ok, got) in zip(batch, results):
                 expected = oracle(*args, **kwargs)
-                call = call_text(item, args, kwargs)
-                if not ok:
-                    raise _Counterexample(f"`{call}`\n\nraised `{got}`\n\nexpected `{show(expected)}`")
-                problem = compare(expected, got)
-                if problem:
-                    raise _Counterexample(f"`{call}`\n\nreturned `{show(got)}`\n\nexpected `{show(expected)}`\n\n({problem})")
+                problem = differs(expected, got, args, kwargs) if ok else None
+                if ok and problem is None:
+                    continue
+                hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
+                raise _Counterexample(failure_text(item, names, args, kwargs, (ok, got), expected, problem, hint))
 
+        prop = given(st.lists(cases, min_size=1, max_size=BATCH))(check_batch)
+        if explicit:
+            prop = example(list(explicit))(prop)
         try:
-            prop()
+            hypothesis_settings(examples)(prop)()
         except _Counterexample as found:
             raise CheckFailed("Smallest failing input found:\n\n" + found.text) from None
+        except Exception:
+            if fatal:  # the kernel stopped answering while hypothesis was shrinking
+                raise fatal[0] from None
+            raise
         if fatal:
             raise fatal[0]
-        return f"passed on {EXAMPLES * BATCH} generated inputs or fewer (derandomized)"
+        return f"passed on {tried[0]} generated inputs (derandomized)"
 
-    return Check(item, title, run, weight, hidden, tuple(reference))
+    return graded(item, title, run, weight, hidden, reference)
 
 
-def fixed_example(item, title, args, kwargs, expected, weight=1.0, hidden=False, reference=(), compare=None):
-    """The book's own worked example, as a check (the first thing a student can reproduce)."""
-    compare = compare or tensor_mismatch
+def fixed_example(item, title, args, kwargs, expected, weight=1.0, hidden=False, reference=None, compare=None,
+                  names=(), hints=()):
+    """The book's own worked example as a check: the first thing a student can reproduce."""
+    answer = lambda *a, **k: expected() if callable(expected) else expected
+    return fixed_cases(item, title, [(args, kwargs)], answer, weight, hidden, reference, compare, names, hints)
+
+
+def fixed_cases(item, title, cases, oracle, weight=1.0, hidden=False, reference=None, compare=None, names=None,
+                hints=(), success="matches the book's example"):
+    """Given (args, kwargs) cases, all run in one round trip; the first that fails is reported."""
+    differs = _comparer(compare, 1e-4, 1e-4, None)
+    names = parameter_names(oracle) if names is None else names
 
     def run(probe):
-        got = probe.call(*args, **kwargs)
-        problem = compare(expected() if callable(expected) else expected, got)
-        if problem:
-            raise CheckFailed(f"`{call_text(item, args, kwargs)}` returned `{show(got)}`: {problem}")
-        return "matches the book's example"
+        for (args, kwargs), (ok, got) in zip(cases, probe.cases(cases)):
+            want = oracle(*args, **kwargs)
+            problem = differs(want, got, args, kwargs) if ok else None
+            if ok and problem is None:
+                continue
+            hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
+            raise CheckFailed(failure_text(item, names, args, kwargs, (ok, got), want, problem, hint))
+        return success
 
-    return Check(item, title, run, weight, hidden, tuple(reference))
-
-
-# ---- models -------------------------------------------------------------------------------
-def _reference_report(build, x, modes, fill_recipe=None):
-    torch.manual_seed(0)
-    model = build()
-    model.eval()
-    with torch.no_grad():
-        model(x)
-    report = {"modules": shared.describe_modules(model), "model": model}
-    if fill_recipe is not None:
-        shared.fill(model, fill_recipe)
-    report["summary"] = shared.layer_shapes(model, x)
-    outputs = {}
-    for mode in modes:
-        model.train(mode == "train")
-        torch.manual_seed(0)
-        with torch.no_grad():
-            outputs[mode] = model(x)
-    report["outputs"] = outputs
-    return report
-
-
-def match_layers(reference_rows, student_rows):
-    """Pair each weighted reference layer with the student's: same family, same tensor shapes,
-    first unused one in registration order. Names do not matter; order breaks ties."""
-    used, pairs = set(), []
-    for ref in reference_rows:
-        if ref["family"] is None:
-            continue
-        for j, row in enumerate(student_rows):
-            if j not in used and row["family"] == ref["family"] and _shapes(row) == _shapes(ref):
-                used.add(j)
-                pairs.append((ref, row))
-                break
-        else:
-            raise CheckFailed(f"no layer of your model matches the reference {ref['type']} with "
-                              f"parameters {_shapes(ref)}")
-    extra = [row for j, row in enumerate(student_rows) if j not in used and row["params"]]
-    if extra:
-        raise CheckFailed(f"your model has weighted layers the reference does not: "
-                          + ", ".join(f"{r['type']} {[s for _, s in r['params']]}" for r in extra[:4]))
-    return pairs
-
-
-def _shapes(row):
-    return sorted((tuple(s) for _, s in row["params"] + row["buffers"]))
-
-
-def fill_recipes(pairs):
-    """The same weights for both models: a seed, scale and offset per tensor, keyed per side."""
-    ref_recipe, student_recipe = {}, {}
-    for k, (ref, student) in enumerate(pairs):
-        ref_tensors = {n: tuple(s) for n, s in ref["params"] + ref["buffers"]}
-        student_tensors = dict(student["params"] + student["buffers"])
-        for t, (name, shape) in enumerate(sorted(ref_tensors.items(), key=lambda kv: kv[0])):
-            spec = [1000 * k + t, *_scale(ref["family"], name, shape)]
-            ref_recipe.setdefault(ref["path"], {})[name] = spec
-            twin = name if name in student_tensors else _same_shape(student_tensors, shape, student_recipe.get(student["path"], {}))
-            student_recipe.setdefault(student["path"], {})[twin] = spec
-    return ref_recipe, student_recipe
-
-
-def _same_shape(tensors, shape, taken):
-    for name, s in tensors.items():
-        if tuple(s) == shape and name not in taken:
-            return name
-    raise CheckFailed(f"cannot find a parameter of shape {list(shape)} in your layer")
-
-
-def _scale(family, name, shape):
-    if name == "weight" and family in ("conv", "linear"):
-        fan_in = 1
-        for d in shape[1:]:
-            fan_in *= d
-        return [1.0 / max(fan_in, 1) ** 0.5, 0.0]
-    if name in ("weight", "running_var"):
-        return [0.1, 1.0]
-    return [0.1, 0.0]
-
-
-def model_checks(item, build_reference, args=(), kwargs=None, input_shapes=((2, 1, 28, 28),), weight=1.0,
-                 reference=(), train_mode=True, summary=True, variant=""):
-    """Shapes per layer, parameter count, layer kinds, and equivalence after a weight transplant."""
-    kwargs = kwargs or {}
-    checks = []
-
-    def student(probe, x, **extra):
-        return probe.model(x, args=args, kwargs=kwargs, **extra)
-
-    def shapes_run(probe):
-        for shape in input_shapes:
-            x = torch.randn(shape, generator=torch.Generator().manual_seed(1))
-            ref = _reference_report(lambda: build_reference(*args, **kwargs), x, ("eval",))
-            got = student(probe, x, summary=True)
-            out_ref, out_got = ref["outputs"]["eval"], got["outputs"]["eval"]["output"]
-            if tuple(out_got.shape) != tuple(out_ref.shape):
-                raise CheckFailed(f"input {list(shape)}: output shape {list(out_got.shape)}, expected {list(out_ref.shape)}")
-            if summary and ref["summary"] is not None and got.get("summary") is not None:
-                want = [s for _, s in ref["summary"]]
-                have = [s for _, s in got["summary"]]
-                if want != have:
-                    raise CheckFailed(f"input {list(shape)}: layer output shapes {have}, expected {want}")
-        return "output shapes match for inputs " + ", ".join(str(list(s)) for s in input_shapes)
-
-    def params_run(probe):
-        x = torch.randn(input_shapes[0], generator=torch.Generator().manual_seed(1))
-        ref = _reference_report(lambda: build_reference(*args, **kwargs), x, ("eval",))
-        got = student(probe, x)
-        count = lambda rows: sum(_numel(s) for row in rows for _, s in row["params"])
-        want, have = count(ref["modules"]), count(got["modules"])
-        if want != have:
-            raise CheckFailed(f"{have} parameters, expected {want}")
-        kinds = lambda rows: sorted(r["family"] for r in rows if r["family"])
-        if kinds(ref["modules"]) != kinds(got["modules"]):
-            raise CheckFailed(f"layer kinds {kinds(got['modules'])}, expected {kinds(ref['modules'])}")
-        return f"{want} parameters in the same kinds of weighted layers"
-
-    def equivalence_run(probe):
-        x = torch.randn(input_shapes[0], generator=torch.Generator().manual_seed(2))
-        plain = _reference_report(lambda: build_reference(*args, **kwargs), x, ())
-        got = student(probe, x)
-        pairs = match_layers(plain["modules"], got["modules"])
-        ref_recipe, student_recipe = fill_recipes(pairs)
-        has_dropout = any(r["type"].startswith("Dropout") for r in plain["modules"])
-        modes = ("eval",) if has_dropout or not train_mode else ("eval", "train")
-        ref = _reference_report(lambda: build_reference(*args, **kwargs), x, modes, ref_recipe)
-        got = student(probe, x, fill=student_recipe, modes=modes)
-        for mode in modes:
-            problem = tensor_mismatch(ref["outputs"][mode], got["outputs"][mode]["output"], rtol=1e-3, atol=1e-4)
-            if problem:
-                raise CheckFailed(f"with the same weights as the reference, in {mode} mode your model's output "
-                                  f"differs: {problem}")
-        return f"same outputs as the reference with transplanted weights ({' and '.join(modes)} mode)"
-
-    suffix = f" ({variant})" if variant else ""
-    checks.append(Check(item, "output shape of every layer" + suffix, shapes_run, weight, False, tuple(reference)))
-    checks.append(Check(item, "parameter count and layer kinds" + suffix, params_run, weight, False, tuple(reference)))
-    checks.append(Check(item, "same function as the reference, weights transplanted" + suffix, equivalence_run,
-                        2 * weight, False, tuple(reference)))
-    return checks
-
-
-
-
-def _numel(shape):
-    n = 1
-    for d in shape:
-        n *= d
-    return n
+    return graded(item, title, run, weight, hidden, reference)

@@ -4,14 +4,15 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from ..compare import tensor_mismatch
-from ..oracles import reference
+from ..compare import literal, tensor_mismatch
 from . import strategies as domain
-from .base import Check, CheckFailed
+from .base import CheckFailed, graded
+from .models import well_formed
 from .properties import agrees_with, fixed_example
 
 BOOK_X = torch.arange(9.0).reshape(3, 3)
 BOOK_K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
+EDGE_K = torch.tensor([[1.0, -1.0]])
 
 
 def edge_image():
@@ -24,59 +25,109 @@ def cross_correlation(X, K):
     return F.conv2d(X[None, None].double(), K[None, None].double())[0, 0].float()
 
 
+def summed_sizes(X, K):
+    """What float32 rounding in corr2d scales with: the sum of |x * k| over each window."""
+    return cross_correlation(X.abs(), K.abs())
+
+
+FLIPPED = "that is a true convolution (the kernel flipped); cross-correlation uses K as it is"
+CORR2D_HINTS = [
+    (lambda X, K: cross_correlation(X, torch.flip(K, (0, 1))), FLIPPED),
+    (lambda X, K: cross_correlation(X, K) / K.numel(), "each output entry is the sum of window * K, not its mean"),
+]
+CORR2D_EDGES = [  # 1x1 everything, kernel as large as the image, one row, one column
+    ((torch.tensor([[2.0]]), torch.tensor([[-0.5]])), {}),
+    ((torch.tensor([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]]), torch.tensor([[0.5, 1.0, -1.0], [2.0, 0.0, -0.25]])), {}),
+    ((torch.tensor([[1.0, 2.0, -3.0, 4.0]]), torch.tensor([[1.0, -1.0]])), {}),
+    ((torch.tensor([[1.0], [2.0], [-3.0]]), torch.tensor([[1.0], [0.5]])), {}),
+]
+
+
+def diagonal(height=6, width=8):
+    """Ones, with zeros at (i, i) and (i, i + 1) where those columns exist."""
+    X = torch.ones((height, width))
+    rows = torch.arange(height)
+    for columns in (rows, rows + 1):
+        inside = columns < width
+        X[rows[inside], columns[inside]] = 0
+    return X
+
+
 def conv2d_layer(probe):
-    """Conv2D: weight and bias are parameters of the right shape; forward = corr2d + bias; grads flow."""
-    x = torch.randn(5, 7, generator=torch.Generator().manual_seed(3))
-    first = probe.model(x, args=((2, 3),))
-    rows = [r for r in first["modules"] if r["path"] == ""]
-    params = dict(rows[0]["params"]) if rows else {}
-    weight = [n for n, s in params.items() if s == [2, 3]]
-    bias = [n for n, s in params.items() if s in ([1], [])]
-    if len(params) != 2 or not weight or not bias:
-        raise CheckFailed(f"expected exactly a (2, 3) weight and a one-element bias parameter, found {params}")
-    recipe = {"": {weight[0]: [11, 1.0, 0.0], bias[0]: [12, 1.0, 0.0]}}
-    got = probe.model(x, args=((2, 3),), fill=recipe, grads=True)["outputs"]["eval"]
-    w = torch.randn((2, 3), generator=torch.Generator().manual_seed(11))
-    b = torch.randn((1,) if bias and params[bias[0]] == [1] else (), generator=torch.Generator().manual_seed(12))
-    expected = cross_correlation(x, w) + b
-    problem = tensor_mismatch(expected, got["output"])
-    if problem:
-        raise CheckFailed(f"forward is not corr2d(x, weight) + bias: {problem}")
-    grads = got["grads"]
-    if grads.get(weight[0]) is None or grads.get(bias[0]) is None:
-        raise CheckFailed("gradients do not reach both weight and bias")
-    problem = tensor_mismatch(_weight_grad(x), grads[weight[0]])
-    if problem or abs(float(grads[bias[0]].sum()) - expected.numel()) > 1e-3:
-        raise CheckFailed(f"wrong gradients: {problem or 'bias gradient'}")
+    """Conv2D: a weight of the kernel's shape and a one-element bias, both parameters;
+    forward = corr2d(x, weight) + bias; gradients reach both."""
+    for kernel_size, x_shape, seed in (((2, 3), (5, 7), 3), ((1, 1), (2, 4), 4)):
+        x = torch.randn(x_shape, generator=torch.Generator().manual_seed(seed))
+        rows = [r for r in well_formed(probe.model(x, args=(kernel_size,)), ("eval",))["modules"] if r["params"]]
+        found = [(r["path"], n, s) for r in rows for n, s in r["params"]]
+        weights = [f for f in found if f[2] == list(kernel_size)]
+        biases = [f for f in found if f[2] in ([1], []) and f not in weights]
+        if len(found) != 2 or not weights or not biases:
+            raise CheckFailed(f"Conv2D({kernel_size}) should have exactly two parameters, a {kernel_size} weight and "
+                              f"a one-element bias; yours: {[(f'{p}.{n}'.lstrip('.'), s) for p, n, s in found]}")
+        (w_path, w_name, _), (b_path, b_name, b_shape) = weights[0], biases[0]
+        recipe = {}
+        recipe.setdefault(w_path, {})[w_name] = [11, 1.0, 0.0]
+        recipe.setdefault(b_path, {})[b_name] = [12, 1.0, 0.0]
+        got = well_formed(probe.model(x, args=(kernel_size,), fill=recipe, grads=True), ("eval",))["outputs"]["eval"]
+        if not isinstance(got.get("grads"), dict):
+            raise CheckFailed("the grader could not read the gradients your kernel sent back")
+        w = torch.randn(kernel_size, generator=torch.Generator().manual_seed(11)).requires_grad_()
+        b = torch.randn(b_shape, generator=torch.Generator().manual_seed(12)).requires_grad_()
+        expected = cross_correlation(x, w) + b
+        problem = tensor_mismatch(expected.detach(), got["output"])
+        if problem:
+            raise CheckFailed(f"with weight = `{literal(w.detach())}` and bias = `{literal(b.detach())}`, "
+                              f"Conv2D{(kernel_size,)} applied to `{literal(x)}` is not corr2d(x, weight) + bias: "
+                              f"{problem}")
+        expected.sum().backward()
+        for label, path, name, want in (("weight", w_path, w_name, w.grad), ("bias", b_path, b_name, b.grad)):
+            have = got["grads"].get(f"{path}.{name}".lstrip("."))
+            if have is None:
+                raise CheckFailed(f"no gradient reaches the {label}: is it an nn.Parameter, used in forward?")
+            problem = tensor_mismatch(want, have)
+            if problem:
+                raise CheckFailed(f"wrong gradient for the {label}: {problem}")
     return "parameters, forward and gradients are right"
 
 
-def _weight_grad(x):
-    """d sum(Y) / d K[a, b] is the sum of the input window that K[a, b] touches."""
-    return torch.stack([torch.stack([x[a : a + 4, b : b + 5].sum() for b in range(3)]) for a in range(2)])
+def learns(X, K, kwargs, tolerance, what):
+    """learn_kernel(X, corr2d(X, K), **kwargs) returns K, to within ``tolerance``."""
 
+    def run(probe):
+        Y = cross_correlation(X, K)
+        ok, got = probe.cases([((X, Y), kwargs)])[0]
+        call = f"learn_kernel(X, Y{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
+        if not ok:
+            raise CheckFailed(f"`{call}` raised `{got}`")
+        if not isinstance(got, torch.Tensor) or got.numel() != K.numel():
+            raise CheckFailed(f"`{call}` should return the learned kernel, a tensor of shape {tuple(K.shape)}; "
+                              f"got {got!r:.200}")
+        problem = tensor_mismatch(K, got.reshape(K.shape).float(), rtol=0, atol=tolerance)
+        if problem:
+            raise CheckFailed(f"`{call}` did not recover {what} `{literal(K)}` (to within {tolerance}): {problem}. "
+                              "Each step should be weight -= lr * gradient of the summed squared error, with the "
+                              "gradient zeroed before each backward pass.")
+        return f"learned {literal(got.reshape(K.shape))}"
 
-def learned_kernel(probe):
-    X = edge_image()
-    Y = cross_correlation(X, torch.tensor([[1.0, -1.0]]))
-    got = probe.call(X, Y)
-    if not isinstance(got, torch.Tensor) or got.numel() != 2:
-        raise CheckFailed(f"expected the learned 1x2 kernel as a tensor, got {got!r}")
-    problem = tensor_mismatch(torch.tensor([1.0, -1.0]), got.reshape(-1).float(), rtol=0, atol=0.2)
-    if problem:
-        raise CheckFailed(f"the learned kernel is not near [1, -1]: {problem}")
-    return f"learned {got.reshape(-1).tolist()}"
+    return run
 
 
 CHECKS = [
-    fixed_example("corr2d", "the book's 3x3 example", (BOOK_X, BOOK_K), {}, torch.tensor([[19.0, 25.0], [37.0, 43.0]])),
-    fixed_example("corr2d", "detects the vertical edges of the 6x8 image", (edge_image(), torch.tensor([[1.0, -1.0]])),
-                  {}, lambda: cross_correlation(edge_image(), torch.tensor([[1.0, -1.0]]))),
+    fixed_example("corr2d", "the book's 3x3 example", (BOOK_X, BOOK_K), {}, torch.tensor([[19.0, 25.0], [37.0, 43.0]]),
+                  names=("X", "K"), hints=CORR2D_HINTS),
+    fixed_example("corr2d", "detects the vertical edges of the 6x8 image", (edge_image(), EDGE_K), {},
+                  lambda: cross_correlation(edge_image(), EDGE_K), names=("X", "K"), hints=CORR2D_HINTS),
     agrees_with("corr2d", "matches F.conv2d on generated images and kernels",
-                st.tuples(domain.image_and_kernel(), st.just({})), cross_correlation, weight=2),
-    Check("Conv2D", "parameters, forward = corr2d + bias, gradients", conv2d_layer, reference=("corr2d",)),
-    Check("learn_kernel", "gradient descent recovers [1, -1]", learned_kernel),
-    agrees_with("diagonal_edge_image", "matches the reference for several sizes",
-                st.tuples(st.tuples(st.integers(2, 9), st.integers(2, 9)), st.just({})),
-                lambda h, w: reference("diagonal_edge_image")(h, w)),
+                st.tuples(domain.image_and_kernel(), st.just({})), cross_correlation, weight=2,
+                explicit=CORR2D_EDGES, hints=CORR2D_HINTS, scale=summed_sizes),
+    graded("Conv2D", "parameters, forward = corr2d + bias, gradients", conv2d_layer),
+    graded("learn_kernel", "gradient descent recovers [1, -1]",
+           learns(edge_image(), EDGE_K, {}, 0.2, "the edge kernel")),
+    graded("learn_kernel", "uses its lr and num_epochs", learns(edge_image(), EDGE_K, {"lr": 0.02, "num_epochs": 40},
+                                                                 0.01, "the edge kernel")),
+    fixed_example("diagonal_edge_image", "the exercise's 6x8 image", (), {}, lambda: diagonal(6, 8)),
+    agrees_with("diagonal_edge_image", "any height and width",
+                st.tuples(st.tuples(st.integers(1, 9), st.integers(1, 9)), st.just({})), diagonal,
+                explicit=[((1, 1), {}), ((5, 2), {}), ((2, 5), {})]),
 ]

@@ -52,3 +52,16 @@ def conv_geometry(draw):
     kernel = tuple(draw(st.integers(1, n[i] + 2 * pad[i])) for i in range(2))
     stride = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
     return n, kernel, pad, stride
+
+
+@st.composite
+def shape_arguments(draw):
+    """conv_output_shape's arguments: an input size, and kernel, padding and stride each given
+    either as one int (square) or as a (height, width) pair, as nn.Conv2d accepts them."""
+    n, kernel, pad, stride = draw(conv_geometry())
+    as_given = {}
+    for name, pair in (("kernel_size", kernel), ("padding", pad), ("stride", stride)):
+        square = pair[0] == pair[1] and draw(st.booleans())
+        as_given[name] = pair[0] if square else pair
+    kernel_size = as_given.pop("kernel_size")
+    return (n, kernel_size), as_given

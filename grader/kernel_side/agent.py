@@ -105,6 +105,11 @@ class Agent:
 
     # ---- probing ------------------------------------------------------------------------
     def handle(self, request_text):
+        from IPython.display import display
+        display({MIME: self.answer(request_text)}, raw=True)
+
+    def answer(self, request_text):
+        """The reply to one request, errors included (tests call this without a kernel)."""
         request = json.loads(request_text)
         try:
             reply = {"ok": True, "value": encode(getattr(self, "op_" + request["op"])(request))}
@@ -115,8 +120,7 @@ class Agent:
         except BaseException as error:  # the student's code may raise anything, SystemExit too
             reply = {"ok": False, "kind": "exception", "message": f"{type(error).__name__}: {error}"[:2000]}
         reply["nonce"] = request["nonce"]
-        from IPython.display import display
-        display({MIME: reply}, raw=True)
+        return reply
 
     def missing_message(self, name):
         if name in self.errors:
@@ -128,7 +132,11 @@ class Agent:
 
     def with_reference(self, request):
         """Swap named helpers in the student's namespace for the grader's reference versions."""
-        return _Swap(get_ipython().user_ns, request.get("reference", {}))
+        try:
+            target = self.lookup(request["name"])
+        except LookupError:
+            target = None
+        return _Swap(get_ipython().user_ns, request.get("reference", {}), target)
 
     def op_inventory(self, request):
         """Which graded names this notebook bound, failed to bind, and where each object came from."""
@@ -168,7 +176,7 @@ class Agent:
         return results
 
     def op_model(self, request):
-        """Build a graded module, optionally fill its weights, run inputs through it."""
+        """Build a graded module, then report on it as ``run_model`` does."""
         torch.manual_seed(request.get("seed", 0))
         with self.with_reference(request):
             factory = self.lookup(request["name"])
@@ -177,29 +185,65 @@ class Agent:
             model = factory(*args, **kwargs)
             if not isinstance(model, nn.Module):
                 raise TypeError(f"{request['name']}(...) returned {type(model).__name__}, not an nn.Module")
-            x = self.resolve(request["input"])
-            model.eval()
-            with torch.no_grad():
-                model(x)  # materialise lazy layers
-            report = {"modules": describe_modules(model)}
-            if "fill" in request:
-                fill(model, request["fill"])
-            if request.get("summary"):
-                report["summary"] = layer_shapes(model, x)
-            outputs = {}
-            for mode in request.get("modes", ["eval"]):
-                model.train(mode == "train")
-                torch.manual_seed(request.get("seed", 0))
-                if request.get("grads"):
-                    model.zero_grad()
-                    out = model(x)
-                    out.sum().backward()
-                    outputs[mode] = {"output": out.detach(), "grads": {n: p.grad for n, p in model.named_parameters()}}
-                else:
-                    with torch.no_grad():
-                        outputs[mode] = {"output": model(x)}
-            report["outputs"] = outputs
-            return report
+            return run_model(model, self.resolve(request["input"]), request)
+
+
+def run_model(model, x, request):
+    """Materialise lazy layers, describe, optionally fill, and run ``x`` in each mode, tracing calls.
+
+    The grader runs its reference models through this same function, so both sides are measured alike.
+    """
+    model.eval()
+    with torch.no_grad():
+        model(x)
+    report = {"modules": describe_modules(model)}
+    if "fill" in request:
+        fill(model, request["fill"])
+    if request.get("summary"):
+        report["summary"] = layer_shapes(model, x)
+    outputs = {}
+    for mode in request.get("modes", ["eval"]):
+        model.train(mode == "train")
+        torch.manual_seed(request.get("seed", 0))
+        with CallTrace(model) as trace:
+            if request.get("grads"):
+                model.zero_grad()
+                out = model(x)
+                out.sum().backward()
+                outputs[mode] = {"output": out.detach(), "grads": {n: p.grad for n, p in model.named_parameters()}}
+            else:
+                with torch.no_grad():
+                    outputs[mode] = {"output": model(x)}
+        outputs[mode]["trace"] = trace.calls
+    report["outputs"] = outputs
+    return report
+
+
+class CallTrace:
+    """Forward hooks on the leaf modules: in call order, each call's path, type, weight family,
+    output shape and two sums - enough for the grader to name the first layer that differs."""
+
+    def __init__(self, model):
+        self.model, self.calls, self.handles = model, [], []
+
+    def __enter__(self):
+        for path, module in self.model.named_modules():
+            if not any(True for _ in module.children()):
+                self.handles.append(module.register_forward_hook(self._recorder(path)))
+        return self
+
+    def _recorder(self, path):
+        def record(module, inputs, output):
+            if isinstance(output, torch.Tensor) and len(self.calls) < 2000:
+                values = output.detach().double()
+                self.calls.append([path, type(module).__name__, family(module), list(output.shape),
+                                   [float(values.sum()), float(values.abs().sum())]])
+        return record
+
+    def __exit__(self, *exc):
+        for handle in self.handles:
+            handle.remove()
+        return False
 
 
 class _null:
@@ -211,18 +255,36 @@ class _null:
 
 
 class _Swap:
-    def __init__(self, namespace, sources):
-        self.namespace, self.sources, self.saved = namespace, sources, {}
+    """Reference helpers in the student's namespace for one request, all defined in one scope so
+    they can use each other. A graded class built on a swapped class (ResNet18 on the student's
+    ResNet) gets the reference base for the duration too; the graded object itself is never swapped."""
+
+    def __init__(self, namespace, sources, target=None):
+        self.namespace, self.sources, self.target = namespace, sources, target
+        self.saved, self.rebased = {}, []
 
     def __enter__(self):
+        scope = {"torch": torch, "nn": nn, "F": torch.nn.functional, "d2l": sys.modules.get("d2l.torch")}
         for name, source in self.sources.items():
-            scope = {"torch": torch, "nn": nn, "F": torch.nn.functional, "d2l": sys.modules.get("d2l.torch")}
             exec(compile(source, f"<reference {name}>", "exec"), scope)
+        for name in self.sources:
             self.saved[name] = self.namespace.get(name, _MISSING)
             self.namespace[name] = scope[name]
+        if isinstance(self.target, type):
+            replaced = {id(old): scope[name] for name, old in self.saved.items() if isinstance(old, type)}
+            for cls in self.target.__mro__[:-1]:
+                bases = tuple(replaced.get(id(b), b) for b in cls.__bases__)
+                if id(cls) not in replaced and bases != cls.__bases__:
+                    try:
+                        original, cls.__bases__ = cls.__bases__, bases
+                        self.rebased.append((cls, original))
+                    except TypeError:
+                        pass  # incompatible layout: the student's own base stays
         return self
 
     def __exit__(self, *exc):
+        for cls, original in reversed(self.rebased):
+            cls.__bases__ = original
         for name, value in self.saved.items():
             if value is _MISSING:
                 self.namespace.pop(name, None)

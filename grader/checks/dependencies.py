@@ -1,0 +1,27 @@
+"""Which graded names an item may call on its way: while the item is graded, the kernel holds the
+reference versions of these (and of what they use), so one bug is charged once, where it is.
+
+A class built on a listed class (``class ResNet18(ResNet)``) gets the reference base as well. When
+the student's code does not fit the reference helpers (it passes them extra arguments, say), the
+check is run again with the student's own helpers and the better result counts.
+"""
+
+HELPERS = {
+    "Conv2D": ("corr2d",),
+    "learn_kernel": ("corr2d", "Conv2D"),
+    "diagonal_edge_image": (),
+    "conv_output_shape": ("comp_conv2d",),
+    "corr2d_multi_in": ("corr2d",),
+    "corr2d_multi_in_out": ("corr2d", "corr2d_multi_in"),
+    "corr2d_multi_in_out_1x1": ("corr2d", "corr2d_multi_in", "corr2d_multi_in_out"),
+    "avg_pooling_via_convolution": ("pool2d",),
+    "ModernLeNet": ("LeNet",),
+    "VGG": ("vgg_block",),
+    "Residual": (),
+    "ResNet": ("Residual",),
+    "ResNet18": ("Residual", "ResNet"),
+}
+
+
+def helpers_of(item):
+    return HELPERS.get(item, ())

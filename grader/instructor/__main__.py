@@ -1,0 +1,145 @@
+"""``python -m grader.instructor COMMAND``: grade-class, release, ci-report."""
+
+import argparse
+import os
+import shlex
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from . import classroom
+from .batch import GRADED, BatchOptions, grade_all
+from .discover import ClassFolderError, discover
+from .feedback import FORMATS, write_report
+from .fingerprint import ROOT, shared_code
+from .gradebook import write_gradebook
+from .release import ReleaseError, build_release
+from .results import ResultsError, load
+
+
+def grade_class(args):
+    if args.jobs < 1 or args.timeout <= 0:
+        print("grade-class: --jobs must be at least 1 and --timeout positive", file=sys.stderr)
+        return 2
+    out = Path(args.out)
+    work = out / "work"
+    shutil.rmtree(work, ignore_errors=True)  # unpacked zips: made afresh, so removed files do not linger
+    started = time.monotonic()
+    try:
+        submissions = discover(args.submissions, work)
+    except ClassFolderError as error:
+        print(f"grade-class: {error}", file=sys.stderr)
+        return 2
+    starter = sorted(Path(args.starter).glob("*.ipynb")) if args.starter else []
+    identical = shared_code(submissions, starter)
+    options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=tuple(shlex.split(args.pytest_args)),
+                           force=args.force)
+    print(f"{len(submissions)} submissions in {args.submissions}; grading with {options.jobs} jobs", file=sys.stderr)
+    outcomes = grade_all(submissions, out, options)
+    for outcome in outcomes:
+        write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
+                     outcome.submission.notebooks, outcome.problem)
+    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical)
+    _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
+    return 0
+
+
+def _summary(outcomes, identical, gradebook, options, seconds):
+    cached = sum(o.cached for o in outcomes)
+    print(f"\n{len(outcomes)} submissions, {cached} unchanged since the last run (not graded again), "
+          f"{seconds:.1f} s wall time with {options.jobs} jobs")
+    print(f"gradebook: {gradebook}")
+    trouble = [o for o in outcomes if o.status != GRADED]
+    if trouble:
+        print("\nSubmissions with problems (see each one's grading.log and feedback report):")
+        for outcome in trouble:
+            print(f"  {outcome.student}: {outcome.status}: {outcome.problem}")
+    superseded = [o for o in outcomes if o.submission.superseded]
+    if superseded:
+        print("\nStudents who handed in more than once (the latest was graded):")
+        for outcome in superseded:
+            print(f"  {outcome.student}: graded {outcome.submission.origin}; "
+                  f"not graded: {', '.join(outcome.submission.superseded)}")
+    if identical:
+        print("\nSubmissions whose code matches another student's in at least one notebook:")
+        for student, others in sorted(identical.items()):
+            print(f"  {student}: {', '.join(others)}")
+
+
+def release(args):
+    try:
+        written = build_release(args.out, args.grader_repo, args.grader_ref, force=args.force)
+    except ReleaseError as error:
+        print(f"release: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} files to {args.out} (no solutions/, no hidden checks, no instructor tools)")
+    return 0
+
+
+def ci_report(args):
+    """Publish one graded push: table in the log, job summary, feedback report, Classroom points."""
+    try:
+        run, error = load(args.results), ""
+    except ResultsError as problem:
+        run, error = None, str(problem)
+    if run is not None:
+        from ..report import score_table
+
+        print(score_table(run.checks))
+    else:
+        print(f"grading did not finish: {error}")
+    print(classroom.points_line(run))
+    classroom.append(args.summary, classroom.job_summary(run, error, args.heading))
+    classroom.set_output(args.output, "result", classroom.encode(classroom.classroom_result(run, error)))
+    if args.feedback:
+        submitted = sorted(Path(args.submission).rglob("*.ipynb")) if args.submission else []
+        path = write_report(args.student, run, args.feedback, args.format, args.executed, submitted, error)
+        print(f"feedback report: {path}")
+    return 0 if run is not None else 1
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="python -m grader.instructor", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade-class", help="grade a folder or zip export of submissions")
+    grade.add_argument("submissions", help="folder with one sub-folder, notebook or zip per student, or an LMS zip")
+    grade.add_argument("--out", required=True, help="where the gradebook, reports and per-student results go")
+    grade.add_argument("--jobs", type=int, default=max(1, os.cpu_count() or 1), help="students graded at once")
+    grade.add_argument("--timeout", type=float, default=1800.0, help="seconds per student (default 1800)")
+    grade.add_argument("--format", choices=FORMATS, default="md", help="feedback report format (default md)")
+    grade.add_argument("--force", action="store_true", help="grade again even what has not changed")
+    grade.add_argument("--starter", default=str(ROOT / "assignment"),
+                       help="the blank notebooks; identical code is not flagged when it is theirs")
+    grade.add_argument("--pytest-args", default="", help='extra options for pytest grader, e.g. "-k pool2d"')
+    grade.set_defaults(handler=grade_class)
+
+    rel = commands.add_parser("release", help="build the student repository")
+    rel.add_argument("--out", required=True, help="empty folder, or a checkout of the student repository")
+    rel.add_argument("--grader-repo", required=True, help="owner/name of this (instructor's) repository on GitHub")
+    rel.add_argument("--grader-ref", default=None, help="commit or tag the students' CI grades with (default: HEAD)")
+    rel.add_argument("--force", action="store_true", help="replace what --out holds (its .git is kept)")
+    rel.set_defaults(handler=release)
+
+    ci = commands.add_parser("ci-report", help="publish a results.json in GitHub Actions")
+    ci.add_argument("results", help="results.json written by pytest grader --results")
+    ci.add_argument("--summary", default=None, help="append the score table here ($GITHUB_STEP_SUMMARY)")
+    ci.add_argument("--output", default=None, help="write the Classroom result here ($GITHUB_OUTPUT)")
+    ci.add_argument("--feedback", default=None, help="folder for the feedback report")
+    ci.add_argument("--format", choices=FORMATS, default="md")
+    ci.add_argument("--executed", default=None, help="folder of executed notebooks (pytest grader --executed-dir)")
+    ci.add_argument("--submission", default=None, help="the submitted notebooks (for the student's own curves)")
+    ci.add_argument("--student", default=os.environ.get("GITHUB_ACTOR", "you"), help="name in the report's title")
+    ci.add_argument("--heading", default=classroom.TITLE, help="title of the job summary")
+    ci.set_defaults(handler=ci_report)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""What the auto-grade workflow publishes: the job summary, the feedback report, and the points
+in the form GitHub Classroom reads.
+
+GitHub Classroom's reporter action (classroom-resources/autograding-grading-reporter@v1) reads,
+for each runner id listed in its ``runners`` input, an environment variable ``<ID>_RESULTS``
+holding base64-encoded JSON: ``{"version": 1, "status", "max_score", "tests": [{"name",
+"status", "score", ...}]}``. It adds up the tests' ``score`` and the runners' ``max_score``
+and posts "Points X/Y" as the workflow run's notice, which is what Classroom shows as the
+grade (its src/notify-classroom.js; see also GitHub's "Use autograding" page,
+docs.github.com/en/education/manage-coursework-with-github-classroom/teach-with-github-classroom/use-autograding).
+This module writes that JSON from the grader's results.json; the workflow passes it on.
+"""
+
+import base64
+import json
+
+from .feedback import score_lines
+
+TITLE = "Autograding"
+
+
+def classroom_result(run, error=""):
+    """The runner result for Classroom's reporter: one test holding the total.
+
+    One test, not one per check, because the reporter adds the tests' scores in JavaScript
+    floats (0.1 + 0.2 shows as 0.30000000000000004); the score table goes in its message.
+    """
+    if run is None or run.error or error:
+        status = "error"
+    else:
+        status = "pass" if all(c.passed or c.skipped for c in run.checks) else "fail"
+    if run is None:
+        message = error or "grading did not finish"
+    else:
+        from ..report import score_table
+
+        message = "\n".join(filter(None, [run.error, score_table(run.checks)]))
+    score, max_score = (round(run.score, 2), round(run.max_score, 2)) if run else (0, 0)
+    test = {"name": "pytest grader", "status": status if status != "error" else "fail", "score": score,
+            "max_score": max_score, "message": message, "line_no": 0}
+    return {"version": 1, "status": status, "max_score": max_score, "tests": [test]}
+
+
+def encode(result):
+    return base64.b64encode(json.dumps(result).encode()).decode()
+
+
+def points_line(run):
+    return f"Points {run.score:g}/{run.max_score:g}" if run else "Points 0/0"
+
+
+def job_summary(run, error="", heading=TITLE):
+    """Markdown for ``$GITHUB_STEP_SUMMARY``: the total, the table per item, what went wrong."""
+    if run is None:
+        return f"## {heading}: grading did not finish\n\n{error}\n"
+    lines = [f"## {heading}: {run.score:g} / {run.max_score:g} points", ""]
+    if run.problems:
+        lines += ["**Problems:**", ""] + [f"- {p}" for p in run.problems] + [""]
+    lines += score_lines(run)
+    skipped = [c for c in run.checks if c.skipped]
+    if skipped:
+        reasons = sorted({c.feedback for c in skipped})
+        lines += ["", f"{len(skipped)} check(s) did not run here (0 of 0 points): " + "; ".join(reasons)]
+    lines += ["", "The feedback report and the executed notebooks are in this run's artifacts."]
+    return "\n".join(lines) + "\n"
+
+
+def append(path, text):
+    if path:
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(text)
+
+
+def set_output(path, name, value):
+    """A step output, as GitHub Actions reads it from ``$GITHUB_OUTPUT``."""
+    if path:
+        append(path, f"{name}={value}\n")
+

@@ -1,0 +1,106 @@
+"""One student's feedback report: scores per item, what each check found (counterexamples
+included), notes on running the notebooks, and training curves; Markdown or HTML."""
+
+import re
+from pathlib import Path
+
+from .figures import figures_for
+from .markup import to_html
+
+FORMATS = ("md", "html")
+
+
+def _item_rows(run):
+    rows = {}
+    for check in run.checks:
+        row = rows.setdefault((check.section, check.item or check.name), [0.0, 0.0, []])
+        row[0] += check.points
+        row[1] += check.max_points
+        if not check.passed and check.status not in row[2]:
+            row[2].append(check.status)
+    return rows
+
+
+def _cell(text):
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _check_title(check):
+    title = check.name.split(": ", 1)[1] if ": " in check.name else check.name
+    return title.replace("*", "\\*")
+
+
+def score_lines(run):
+    """The per-item table as Markdown (also the CI job summary's table)."""
+    lines = ["| section | item | points | status |", "|---|---|---|---|"]
+    for (section, item), (got, full, problems) in _item_rows(run).items():
+        status = ", ".join(problems) if problems else "ok"
+        lines.append(f"| {section} | {_cell(item)} | {got:g} / {full:g} | {_cell(status)} |")
+    lines.append(f"| | **total** | **{run.score:g} / {run.max_score:g}** | |")
+    return lines
+
+
+def _details(run):
+    lines, current, rows = [], None, _item_rows(run)
+    for check in run.checks:
+        key = (check.section, check.item or check.name)
+        if key != current:
+            current = key
+            got, full, _ = rows[key]
+            lines += ["", f"### {check.section} {key[1]}: {got:g} / {full:g}"]
+        points = "skipped" if check.skipped else f"{check.points:g} / {check.max_points:g}"
+        lines += ["", f"**{_check_title(check)}**: {check.status} ({points})"]
+        if check.hidden:
+            lines += ["", "*A hidden check: its details are published after the deadline.*"]
+        elif check.feedback:
+            lines += ["", check.feedback]
+    return lines
+
+
+def _figure_lines(figures, folder, stem):
+    if not figures:
+        return []
+    lines = ["", "## Training curves", ""]
+    images = folder / "figures"
+    images.mkdir(parents=True, exist_ok=True)
+    for n, figure in enumerate(figures, 1):
+        notebook = re.sub(r"[^\w.-]+", "_", Path(figure.notebook).stem)
+        name = f"{stem}-{notebook}-cell{figure.cell}-{n}.png"
+        (images / name).write_bytes(figure.png)
+        caption = f"{figure.notebook}, cell {figure.cell}, from {figure.source}"
+        if figure.caption:
+            caption += f": {figure.caption}"
+        lines += [f"![{figure.notebook} cell {figure.cell}](figures/{name})", "", f"*{_cell(caption)}*", ""]
+    return lines
+
+
+def render_markdown(student, run, figures=(), folder=None, stem="feedback", problem=""):
+    lines = [f"# Feedback for {student}", ""]
+    if run is None:
+        lines += ["**Not graded.**", "", f"Reason: {problem or 'unknown'}"]
+        return "\n".join(lines) + "\n"
+    percent = f" ({100 * run.score / run.max_score:.0f} %)" if run.max_score else ""
+    lines += [f"**Score: {run.score:g} / {run.max_score:g}**{percent}", ""]
+    if run.problems:
+        lines += ["Problems with the submission as a whole:", ""] + [f"- {_cell(p)}" for p in run.problems] + [""]
+    lines += ["## Scores by item", ""] + score_lines(run)
+    lines += ["", "## What each check found"] + _details(run)
+    other_notes = [n for n in run.notes if n not in run.problems]
+    if other_notes:
+        lines += ["", "## Notes on running your notebooks", ""] + [f"- {_cell(n)}" for n in other_notes]
+    if folder is not None:
+        lines += _figure_lines(list(figures), Path(folder), stem)
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_report(student, run, folder, fmt="md", executed_dir=None, submitted=(), problem=""):
+    """Write ``feedback.md`` or ``feedback.html`` into ``folder``; returns its path."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    figures = figures_for(executed_dir, submitted) if run is not None else []
+    text = render_markdown(student, run, figures, folder, problem=problem)
+    path = folder / f"feedback.{fmt}"
+    path.write_text(text if fmt == "md" else to_html(text, f"Feedback for {student}", base=folder), encoding="utf-8")
+    return path

@@ -1,0 +1,48 @@
+"""The class gradebook: one CSV row per student, totals first, then points per item."""
+
+import csv
+
+from ..items import ITEMS
+
+FIELDS = ["student", "score", "max_score", "percent", "status", "problem", "identical_to", "superseded",
+          "notebooks", "seconds", "cached", "origin"]
+
+
+def item_column(item):
+    return f"{item.section} {item.name} /{item.points:g}"
+
+
+def row(outcome, identical_to=()):
+    submission, run = outcome.submission, outcome.run
+    values = {
+        "student": outcome.student,
+        "score": "" if run is None else f"{run.score:g}",
+        "max_score": "" if run is None else f"{run.max_score:g}",
+        "percent": "" if run is None or not run.max_score else f"{100 * run.score / run.max_score:.1f}",
+        "status": outcome.status,
+        "problem": outcome.problem,
+        "identical_to": "; ".join(identical_to),
+        "superseded": "; ".join(submission.superseded),
+        "notebooks": len(submission.notebooks),
+        "seconds": f"{outcome.seconds:.1f}",
+        "cached": "yes" if outcome.cached else "",
+        "origin": submission.origin,
+    }
+    points = run.item_points() if run is not None else {}
+    for name, item in ITEMS.items():
+        got = points.get(name)
+        values[item_column(item)] = "" if got is None or got[1] == 0 else f"{got[0]:g}"
+    return values
+
+
+def write_gradebook(outcomes, path, identical=None):
+    """Write the CSV; ``identical`` maps a student to the students whose code matches theirs."""
+    identical = identical or {}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    columns = FIELDS + [item_column(item) for item in ITEMS.values()]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=columns)
+        writer.writeheader()
+        for outcome in outcomes:
+            writer.writerow(row(outcome, identical.get(outcome.student, ())))
+    return path

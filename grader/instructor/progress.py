@@ -1,0 +1,40 @@
+"""A progress bar for the batch grader: redrawn in place on a terminal, one line per student in a log."""
+
+import sys
+import time
+
+
+def _clock(seconds):
+    seconds = int(seconds)
+    return f"{seconds // 60}m{seconds % 60:02d}s" if seconds >= 60 else f"{seconds}s"
+
+
+class Progress:
+    def __init__(self, total, stream=None, width=24):
+        self.total, self.done, self.problems = total, 0, 0
+        self.stream = stream or sys.stderr
+        self.width = width
+        self.started = time.monotonic()
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+        if self.live:
+            self._draw("")
+
+    def advance(self, label, problem=False):
+        self.done += 1
+        self.problems += bool(problem)
+        if self.live:
+            self._draw(label)
+        else:
+            print(f"[{self.done}/{self.total}] {label}", file=self.stream, flush=True)
+
+    def _draw(self, label):
+        elapsed = time.monotonic() - self.started
+        filled = self.width * self.done // max(self.total, 1)
+        eta = f"  eta {_clock(elapsed / self.done * (self.total - self.done))}" if 0 < self.done < self.total else ""
+        line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
+                f"  problems {self.problems}  {_clock(elapsed)}{eta}  {label[:40]}")
+        print(f"{line:<110}", end="", file=self.stream, flush=True)
+
+    def close(self):
+        if self.live:
+            print(file=self.stream, flush=True)

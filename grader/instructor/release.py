@@ -1,0 +1,143 @@
+"""Build the student-facing repository from this one.
+
+It holds the blank notebooks (outputs stripped), the course library, the grader with its public
+checks, a README for students and the auto-grade workflow, pinned to the instructor's
+repository. It never holds ``solutions/``, the hidden checks, the instructor tools or the
+project's own tests; ``check_release`` verifies that after every build.
+"""
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import nbformat
+
+from .fingerprint import ROOT
+
+COPIED_TREES = ("assignment", "d2l", "grader")
+COPIED_FILES = ("Makefile", ".gitignore")
+LEFT_OUT = ("grader/instructor", "grader/checks/hidden.py")
+FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", "grader/checks/hidden.py")
+WORKFLOW = Path(".github/workflows/autograde.yml")
+STUDENT_README = Path(__file__).with_name("student_readme.md")
+_REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+_REF = re.compile(r"^[\w][\w./-]*$")
+
+
+class ReleaseError(Exception):
+    """The release cannot be built as asked (bad option, unexpected source tree)."""
+
+
+def _skipped(relative):
+    text = relative.as_posix()
+    return ("__pycache__" in relative.parts or relative.suffix == ".pyc" or ".ipynb_checkpoints" in relative.parts
+            or any(text == left or text.startswith(left + "/") for left in LEFT_OUT))
+
+
+def release_files(root=ROOT):
+    """Relative paths of the files copied as they are (notebooks are stripped on the way)."""
+    root = Path(root)
+    found = [Path(name) for name in COPIED_FILES if (root / name).is_file()]
+    for tree in COPIED_TREES:
+        if not (root / tree).is_dir():
+            raise ReleaseError(f"{root / tree} is missing: is {root} the instructor's repository?")
+        found += [p.relative_to(root) for p in sorted((root / tree).rglob("*")) if p.is_file()]
+    return [p for p in found if not _skipped(p)]
+
+
+def strip_outputs(source, target):
+    nb = nbformat.read(str(source), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+        cell.metadata.pop("execution", None)
+    nb.metadata.pop("widgets", None)
+    nbformat.write(nb, str(target))
+
+
+def student_pyproject(text):
+    """The project file without the ``solutions`` package, which the release does not ship."""
+    pattern = re.compile(r"^((?:packages|include)[ \t]*=[ \t]*)\[(.*)\][ \t]*$", re.M)
+    match = pattern.search(text)
+    if not match:
+        raise ReleaseError("pyproject.toml has no 'packages = [...]' or 'include = [...]' line to drop solutions from")
+    names = [n.strip() for n in match[2].split(",") if n.strip()]
+    kept = [n for n in names if n.strip("\"'").rstrip("*") != "solutions"]
+    return text[:match.start()] + f"{match[1]}[{', '.join(kept)}]" + text[match.end():]
+
+
+def pinned_workflow(text, grader_repo, grader_ref):
+    """The auto-grade workflow with the trusted grader's repository and ref written in."""
+    if not _REPO.match(grader_repo or ""):
+        raise ReleaseError(f"--grader-repo must look like owner/name, got {grader_repo!r}")
+    if not _REF.match(grader_ref or ""):
+        raise ReleaseError(f"--grader-ref must be a commit, tag or branch name, got {grader_ref!r}")
+    for name, value in (("GRADER_REPOSITORY", grader_repo), ("GRADER_REF", grader_ref)):
+        text, count = re.subn(rf"^(\s*{name}:).*$", rf"\g<1> {value}", text, flags=re.M)
+        if count != 1:
+            raise ReleaseError(f"{WORKFLOW} should set {name} exactly once (found {count})")
+    return text
+
+
+def head_commit(root=ROOT):
+    try:
+        run = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return run.stdout.strip() if run.returncode == 0 else None
+
+
+def _prepare(out, root, force):
+    out, root = Path(out).resolve(), Path(root).resolve()
+    inside_sources = [root / t for t in (*COPIED_TREES, "solutions")]
+    if out == root or out in root.parents or any(t == out or t in out.parents for t in inside_sources):
+        raise ReleaseError(f"{out} overlaps the source repository's files; build the release elsewhere")
+    if out.exists() and any(e.name != ".git" for e in out.iterdir()):
+        if not force:
+            raise ReleaseError(f"{out} is not empty; pass --force to replace its contents (.git is kept)")
+        for entry in out.iterdir():
+            if entry.name != ".git":
+                shutil.rmtree(entry) if entry.is_dir() and not entry.is_symlink() else entry.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    return out, root
+
+
+def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False):
+    """Write the student repository into ``out``; returns the relative paths written."""
+    out, root = _prepare(out, root, force)
+    grader_ref = grader_ref or head_commit(root)
+    if not grader_ref:
+        raise ReleaseError("no --grader-ref given and the source is not a git checkout to take HEAD from")
+    workflow = pinned_workflow((root / WORKFLOW).read_text(), grader_repo, grader_ref)
+    written = []
+    for relative in release_files(root):
+        target = out / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if relative.suffix == ".ipynb":
+            strip_outputs(root / relative, target)
+        else:
+            shutil.copy2(root / relative, target)
+        written.append(relative)
+    generated = {Path("pyproject.toml"): student_pyproject((root / "pyproject.toml").read_text()),
+                 Path("README.md"): STUDENT_README.read_text(), WORKFLOW: workflow}
+    for relative, text in generated.items():
+        (out / relative).parent.mkdir(parents=True, exist_ok=True)
+        (out / relative).write_text(text)
+        written.append(relative)
+    check_release(out)
+    return sorted(written)
+
+
+def check_release(out):
+    """Refuse a release that holds anything a student must not see."""
+    out = Path(out)
+    leaks = [p.relative_to(out).as_posix() for p in out.rglob("*")
+             if ".git" not in p.relative_to(out).parts[:1]
+             and any(p.relative_to(out).as_posix() == f or p.relative_to(out).as_posix().startswith(f + "/")
+                     for f in FORBIDDEN)]
+    if leaks:
+        raise ReleaseError(f"the release would contain files students must not see: {', '.join(sorted(leaks)[:5])}")
+    missing = [str(p) for p in (WORKFLOW, Path("README.md"), Path("grader/conftest.py")) if not (out / p).is_file()]
+    if missing:
+        raise ReleaseError(f"the release lacks {', '.join(missing)}")

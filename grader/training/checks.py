@@ -1,0 +1,72 @@
+"""The graded training checks: train the student's class, score its weights, compare with the pass mark.
+
+They run only on a machine with a CUDA GPU and only when asked (``pytest grader --train``);
+elsewhere they are skipped with the reason (0 of 0 points), so the rest of the grade is the same
+on every machine.
+"""
+
+import time
+
+import torch
+
+from d2l.fashion_mnist import FashionMNISTError
+from ..checks.base import Check, CheckFailed, CheckSkipped
+from ..oracles import reference
+from .data import stage
+from .kernel import TRAIN_TIMEOUT, train_in_kernel
+from .measure import accuracy
+from .recipes import RECIPES
+from .trusted import load_trained, reported, trusted_model
+
+NO_GPU = "needs a CUDA GPU (none here); run `pytest grader --train` on a GPU machine"
+NOT_ASKED = "training checks are opt-in: run `pytest grader --train` (a few minutes of GPU per student)"
+_asked = False
+
+
+def enable(asked=True):
+    """Called by the ``--train`` option of ``pytest grader``."""
+    global _asked
+    _asked = asked
+
+
+def gpu_skip_reason():
+    if not torch.cuda.is_available():
+        return NO_GPU
+    if not _asked:
+        return NOT_ASKED
+    return None
+
+
+def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TIMEOUT, skip_reason=gpu_skip_reason):
+    """Train ``recipe.model`` as the student wrote it; pass when the grader-measured test accuracy
+    reaches ``recipe.pass_mark``. ``device``, ``data_root`` and ``skip_reason`` let tests run it on a CPU."""
+
+    def run(probe):
+        try:
+            staged = stage(data_root)
+        except FashionMNISTError as missing:
+            raise CheckSkipped(f"the training check needs the Fashion-MNIST files: {missing}") from None
+        trusted = trusted_model(reference(recipe.model), recipe.resize)  # skips where solutions/ is absent
+        started = time.perf_counter()
+        reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda", timeout)
+        seconds = time.perf_counter() - started
+        load_trained(trusted, reply)
+        measured = accuracy(trusted, staged.test, recipe.resize, device)
+        text = (f"test accuracy {measured:.3f} after {recipe.epochs} epochs, measured by the grader on the "
+                f"{len(staged.test):,} test images your kernel never saw; pass mark {recipe.pass_mark:.3f} "
+                f"({recipe.calibration}). Notebook re-run and training took {seconds:.0f} s.")
+        figures = reported(reply)
+        if figures:
+            text += f" Your kernel's own last epoch (not scored): {figures}."
+        if measured < recipe.pass_mark:
+            raise CheckFailed(text + " Compare your layers, activations and initialisation with the book's.")
+        return text
+
+    title = f"test accuracy after the book's {recipe.epochs}-epoch training"
+    return Check(item, title, run, 1.0, False, (), skip_reason)
+
+
+CHECKS = [
+    training_check("LeNet_training", RECIPES["LeNet"]),
+    training_check("ResNet18_training", RECIPES["ResNet18"]),
+]

@@ -1,0 +1,65 @@
+"""The data of the training checks: what the student's kernel may see, and what only the grader sees.
+
+The real Fashion-MNIST files are found the course library's way (``$FASHION_MNIST_DIR``, else
+``~/.cache/d2l-course/fashion-mnist``, downloading when online). The kernel gets a staged copy
+holding the training split only: its last ``VAL_SIZE`` images, in a seeded shuffle, are carved
+out as the validation split and written where the test files normally are, so ``d2l.FashionMNIST``
+works unchanged there and the official test split never reaches the kernel. The grader keeps the
+test split in its own process and measures accuracy on it.
+"""
+
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from d2l import fashion_mnist
+
+VAL_SIZE = 5000
+SPLIT_SEED = 0
+_staged = {}   # (source directory, parsed files) -> (Staged, its temporary directory), for this process
+
+
+@dataclass(frozen=True)
+class Staged:
+    directory: Path              # train + carved-out validation split, for the kernel
+    test: fashion_mnist.Split    # the official test split, for the grader only
+    train_size: int
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an uncompressed IDX file (images: rank 3, labels: rank 1)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">I", 0x800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    path.write_bytes(header + array.tobytes())
+
+
+def carve(train, val_size=VAL_SIZE, seed=SPLIT_SEED):
+    """(train, validation) Splits: a seeded random ``val_size`` images held out of ``train``."""
+    if not 0 < val_size < len(train):
+        raise ValueError(f"cannot hold out {val_size} of {len(train)} training images")
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
+    keep, held = order[val_size:].sort().values, order[:val_size].sort().values
+    pick = lambda index: fashion_mnist.Split(train.images[index], train.labels[index])
+    return pick(keep), pick(held)
+
+
+def stage(root=None, val_size=VAL_SIZE, download=True):
+    """The kernel's data directory and the grader's test split; made once per source directory.
+
+    Raises ``FashionMNISTError`` (its message says where the files go) when the data is missing.
+    """
+    train, test = fashion_mnist.load(root, download=download)
+    key = (str(fashion_mnist.data_dir(root).resolve()), id(train), val_size)  # load() re-parses changed files
+    if key not in _staged:
+        kept, held = carve(train, min(val_size, len(train) // 5))
+        holder = tempfile.TemporaryDirectory(prefix="grader-fashion-mnist-")  # removed when the grader exits
+        directory = Path(holder.name)
+        for prefix, split in (("train", kept), ("t10k", held)):
+            write_idx(directory / f"{prefix}-images-idx3-ubyte", split.images.numpy())
+            write_idx(directory / f"{prefix}-labels-idx1-ubyte", split.labels.numpy())
+        _staged[key] = (Staged(directory, test, len(kept)), holder)
+    return _staged[key][0]

@@ -1,0 +1,62 @@
+"""A kernel of its own for each training run: the student's notebook again, now with the GPU.
+
+Grading kernels never see a GPU and run under an address-space cap that CUDA cannot start
+under. So a training check re-runs the student's notebook in a fresh kernel (the notebook's own
+training cells still capped to a couple of batches), with the GPU visible, no address-space cap,
+and ``FASHION_MNIST_DIR`` pointing at the staged copy that has no test split; the agent there
+also answers the ``train`` op (``kernel_side/training.py``). The kernel is closed as soon as
+the weights are back, so the GPU is free for the next check.
+"""
+
+import copy
+import dataclasses
+import os
+
+from ..kernel import KERNEL_SIDE, KernelSession
+from ..probe import Probe
+
+# Read once at import, before any notebook runs, like the agent's own source.
+TRAINING_SOURCE = (KERNEL_SIDE / "training.py").read_text()
+TRAIN_TIMEOUT = 600.0  # seconds for one training run, notebook re-run not included
+
+
+class TrainingKernel(KernelSession):
+    """A ``KernelSession`` whose agent can also train."""
+
+    def _install_agent(self):
+        super()._install_agent()
+        bootstrap = (
+            "import sys as _s, types as _t\n"
+            "_m = _t.ModuleType('__grader_training__'); _s.modules['__grader_training__'] = _m\n"
+            f"exec(compile({TRAINING_SOURCE!r}, '<grader training>', 'exec'), _m.__dict__)\n"
+            "_m.install(_s.modules['__grader_agent__']); del _s, _t, _m\n"
+        )
+        reply = self._execute(bootstrap, timeout=120)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"could not install the training op: {reply['content'].get('evalue')}")
+
+
+def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
+    """Train the class ``probe`` grades in a fresh kernel of its notebook; the decoded reply.
+
+    ``probe.session`` is the grading kernel that ran the notebook; its notebook, watched names
+    and limits are reused. Failures of the student's code arrive as ``ProbeFailure``.
+    """
+    grading = probe.session
+    nb = copy.deepcopy(grading.nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    env = {"FASHION_MNIST_DIR": str(data_dir)}
+    limits = grading.limits
+    if gpu:
+        env["CUDA_VISIBLE_DEVICES"] = os.environ.get("CUDA_VISIBLE_DEVICES")  # as the grader sees it
+        limits = dataclasses.replace(limits, memory_bytes=0)
+    kernel = TrainingKernel(nb, grading.kinds, limits, env_overrides=env)
+    try:
+        kernel.start()
+        kernel.run_notebook()
+        request = {"op": "train", "data_dir": str(data_dir), "recipe": fit_args}
+        return Probe(kernel, probe.name)._request(request, timeout=timeout)  # the probe's error handling
+    finally:
+        kernel.close()

@@ -1,0 +1,55 @@
+"""Checks run on definitions in this process: the real ``Probe`` talking to the kernel agent's own
+request handling, without a Jupyter kernel. Fast enough for unit tests of the check logic; the
+packed notebook tests (test_mutants.py and friends) cover the same paths through real kernels."""
+
+import json
+from types import SimpleNamespace
+from unittest import mock
+
+from grader.checks.base import CheckFailed
+from grader.items import kinds_for_kernel
+from grader.kernel_side import agent
+from grader.oracles import reference_sources
+from grader.probe import Probe, ProbeFailure
+from notebook_factory import IMPORTS
+
+
+class InProcessKernel:
+    """Answers probe requests like the kernel: JSON in, the agent's reply, JSON out."""
+
+    limits = SimpleNamespace(probe_timeout=60)
+
+    def __init__(self, *cells):
+        self.namespace = {}
+        for source in (IMPORTS, *cells):
+            exec(compile(source, "<cell>", "exec"), self.namespace)
+        self.agent = agent.Agent(kinds_for_kernel())
+        self.requests = []
+
+    def request(self, payload, timeout=None):
+        self.requests.append(payload["op"])
+        user = SimpleNamespace(user_ns=self.namespace)
+        with mock.patch.object(agent, "get_ipython", lambda: user):
+            reply = self.agent.answer(json.dumps({**payload, "nonce": "0"}))
+        return json.loads(json.dumps(reply))
+
+
+def run_check(check, *cells, kernel=None, name=None):
+    """(passed, fraction of the check's points, message or feedback) for ``check`` on ``cells``,
+    scored as ``grader.scoring`` scores it (a probe failure is worth nothing)."""
+    kernel = kernel or InProcessKernel(*cells)
+    probe = Probe(kernel, name or check.item, reference_sources(check.reference))
+    try:
+        return True, 1.0, check.run(probe)
+    except CheckFailed as failed:
+        return False, failed.fraction, failed.feedback
+    except ProbeFailure as failure:
+        return False, 0.0, f"{failure.kind}: {failure.message}"
+
+
+def checks_of(item, title_part="", checks=None):
+    from grader.checks import ALL_CHECKS
+
+    found = [c for c in (checks or ALL_CHECKS) if c.item == item and title_part in c.title]
+    assert found, (item, title_part)
+    return found

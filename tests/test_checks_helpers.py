@@ -1,0 +1,81 @@
+"""No double jeopardy: while an item is graded, the helpers it may call (grader/checks/dependencies.py)
+are the reference versions, a class built on a graded class gets the reference base, and the
+student's own helpers are tried when the reference ones do not fit. In-process (tests/in_process.py)."""
+
+from grader.checks.dependencies import HELPERS
+from grader.items import ITEMS
+from grader.oracles import reference_sources
+from in_process import InProcessKernel, checks_of, run_check
+from mutants import MUTANTS
+from solutions.fill import reference_definitions
+
+DEFINITIONS = reference_definitions()
+
+
+def mutant(description):
+    (source,) = [text for _, what, text in MUTANTS if what.startswith(description)]
+    return source
+
+
+def passes_all(item, kernel):
+    return [run_check(check, kernel=kernel)[:2] for check in checks_of(item)] == [(True, 1.0)] * len(checks_of(item))
+
+
+def test_a_dependent_is_graded_on_the_reference_helper_and_the_students_comes_back():
+    kernel = InProcessKernel(mutant("flipped kernel"), DEFINITIONS["Conv2D"])
+    students = kernel.namespace["corr2d"]
+    assert passes_all("Conv2D", kernel)
+    assert kernel.namespace["corr2d"] is students
+
+
+def test_a_subclass_of_a_broken_base_is_graded_on_the_reference_base():
+    """ResNet18(ResNet) with the student's ResNet missing its max pooling: ResNet18 keeps its points."""
+    kernel = InProcessKernel(DEFINITIONS["Residual"], mutant("stem without its max pooling"), DEFINITIONS["ResNet18"])
+    resnet18, resnet = kernel.namespace["ResNet18"], kernel.namespace["ResNet"]
+    assert passes_all("ResNet18", kernel)
+    assert resnet18.__bases__ == (resnet,)  # the swap is undone
+    (shapes,) = checks_of("ResNet", "output shape")
+    assert not run_check(shapes, kernel=kernel)[0]
+
+
+def test_a_subclass_calling_its_base_by_name_is_graded_on_the_reference_base():
+    calls_by_name = ("class ResNet18(ResNet):\n    def __init__(self, lr=0.1, num_classes=10):\n"
+                     "        ResNet.__init__(self, ((2, 64), (2, 128), (2, 256), (2, 512)), lr, num_classes)\n")
+    kernel = InProcessKernel(mutant("ReLU missing after the first"), mutant("every stage starts by halving"),
+                             calls_by_name)
+    (check,) = checks_of("ResNet18", "same function")
+    assert run_check(check, kernel=kernel)[:2] == (True, 1.0)
+
+
+def test_a_helper_of_a_helper_is_the_reference_too():
+    """VGG on a vgg_block with no padding; corr2d_multi_in_out on a broken corr2d_multi_in."""
+    kernel = InProcessKernel(mutant("convolutions not padded"), DEFINITIONS["VGG"],
+                             mutant("only the first channel"), DEFINITIONS["corr2d_multi_in_out"])
+    assert passes_all("VGG", kernel) and passes_all("corr2d_multi_in_out", kernel)
+
+
+def test_when_reference_helpers_do_not_fit_the_students_own_are_used():
+    """This VGG passes a third argument to its own (correct) vgg_block; the reference takes two."""
+    own_block = ("def vgg_block(num_convs, out_channels, name='block'):\n"
+                 "    layers = []\n    for _ in range(num_convs):\n"
+                 "        layers += [nn.LazyConv2d(out_channels, kernel_size=3, padding=1), nn.ReLU()]\n"
+                 "    return nn.Sequential(*layers, nn.MaxPool2d(kernel_size=2, stride=2))\n")
+    vgg = DEFINITIONS["VGG"].replace("vgg_block(num_convs, out_channels)", "vgg_block(num_convs, out_channels, 'b')")
+    kernel = InProcessKernel(own_block, vgg)
+    results = [run_check(check, kernel=kernel) for check in checks_of("VGG")]
+    assert all(passed for passed, _, _ in results)
+    assert all("with your own helper functions" in message for _, _, message in results)
+
+
+def test_when_neither_helper_fits_the_failure_with_the_reference_helpers_is_reported():
+    vgg = DEFINITIONS["VGG"].replace("vgg_block(num_convs, out_channels)", "vgg_block(num_convs, out_channels, 'b')")
+    (check,) = checks_of("VGG", "parameter count")
+    passed, _, message = run_check(check, mutant("convolutions not padded"), vgg)
+    assert not passed and "positional argument" in message
+
+
+def test_helpers_name_graded_items_and_their_references_come_with_what_they_use():
+    for item, helpers in HELPERS.items():
+        assert item in ITEMS and item not in helpers and set(helpers) <= set(ITEMS)
+    assert list(reference_sources(["ResNet18"])) == ["Residual", "ResNet", "ResNet18"]
+    assert list(reference_sources(["corr2d_multi_in_out"])) == ["corr2d_multi_in", "corr2d_multi_in_out"]

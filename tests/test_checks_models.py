@@ -1,0 +1,97 @@
+"""Model checks: layers paired by kind, shapes and call order (never by name), feedback that names
+the layer where a student's model leaves the reference, partial credit, and few model builds.
+Run in-process (tests/in_process.py)."""
+
+import pytest
+
+from grader.checks.models import in_call_order, match_layers, model_checks
+from grader.checks.sec_models import reference_factory
+from grader.kernel_side.agent import run_model
+from in_process import InProcessKernel, checks_of, run_check
+from mutants import MUTANTS
+from test_alternatives import ALTERNATIVES
+
+
+def source(table, description):
+    (found,) = [text for _, what, text in table if what.startswith(description)]
+    return found
+
+
+def residual_checks(variant):
+    return checks_of("Residual", variant)
+
+
+def test_layers_pair_by_call_order_and_shapes_not_names():
+    """The alternative Residual registers its norms first and names everything differently."""
+    kernel = InProcessKernel(source(ALTERNATIVES, "other names, norms registered first"))
+    import torch
+
+    x = torch.randn(4, 3, 6, 6)
+    theirs = run_model(kernel.namespace["Residual"](3), x, {"modes": ["eval"]})
+    ours = run_model(reference_factory("Residual")(3), x, {"modes": ["eval"]})
+    pairs = match_layers(in_call_order(ours), in_call_order(theirs))
+    assert [(ref["path"], row["path"]) for ref, row in pairs] == [
+        ("conv1", "conv_a"), ("bn1", "norm_a"), ("conv2", "conv_b"), ("bn2", "norm_b")]
+
+
+@pytest.mark.parametrize("description, where", [
+    ("ReLU missing after the first batch norm",
+     "agree up to your BatchNorm2d `bn1` and first differ at your Conv2d `conv2`"),
+    ("shortcut added after the final ReLU", "Every weighted layer's output agrees; the difference comes after"),
+    ("stride applied to the second convolution", "Already the first weighted layer's output differs"),
+])
+def test_equivalence_feedback_names_the_layer_where_outputs_part(description, where):
+    (check,) = [c for c in residual_checks("1x1 shortcut, stride 2") if "same function" in c.title]
+    passed, fraction, feedback = run_check(check, source(MUTANTS, description))
+    assert not passed and fraction == 0 and where in feedback, feedback
+
+
+def test_shape_feedback_names_the_layer_with_the_wrong_output():
+    (check,) = checks_of("vgg_block", "output shape")
+    passed, _, feedback = run_check(check, source(MUTANTS, "convolutions not padded"))
+    assert not passed and "your Conv2d `0` outputs [2, 8, 6, 6], expected [2, 8, 8, 8]" in feedback
+
+
+def test_a_missing_layer_costs_the_count_and_the_function_but_not_the_shapes():
+    shapes, counts, function = residual_checks("identity shortcut")
+    kernel = InProcessKernel(source(MUTANTS, "second batch norm missing"))
+    assert run_check(shapes, kernel=kernel)[0]
+    assert "expected 180 in 4" in run_check(counts, kernel=kernel)[2]
+    assert "the reference has 2 BatchNorm2d layers" in run_check(function, kernel=kernel)[2]
+
+
+def test_dropout_left_out_earns_half_the_equivalence_points():
+    (check,) = [c for c in checks_of("VGG", "same function") if not c.title.endswith(")")]
+    passed, fraction, feedback = run_check(check, source(MUTANTS, "dropout left out"))
+    assert not passed and fraction == 0.5 and "in train mode" in feedback and "eval mode" not in feedback
+
+
+def test_shape_checks_give_credit_per_input_size():
+    """An eager LeNet hard-wired for 28x28 fails on 32x32 only: half the shape points."""
+    (check,) = model_checks("LeNet", reference_factory("LeNet"), input_shapes=((2, 1, 28, 28), (1, 1, 32, 32)),
+                            kinds=("shapes",))
+    passed, fraction, feedback = run_check(check, source(ALTERNATIVES, "eager layers, named in an OrderedDict"))
+    assert not passed and fraction == 0.5 and "[1, 1, 32, 32]" in feedback
+
+
+def test_the_three_checks_of_a_model_build_it_once_per_input_and_once_more_to_transplant():
+    kernel = InProcessKernel(source(ALTERNATIVES, "other names, norms registered first"))
+    checks = residual_checks("identity shortcut")
+    assert all(run_check(check, kernel=kernel)[0] for check in checks)
+    assert kernel.requests.count("model") == 2 + 1  # two input shapes, one transplant
+
+
+def test_a_model_report_the_grader_cannot_read_fails_the_check_clearly():
+    kernel = InProcessKernel(source(ALTERNATIVES, "the main path as one nn.Sequential"))
+    honest = kernel.request
+
+    def tampered(payload, timeout=None):
+        reply = honest(payload, timeout)
+        if payload["op"] == "model":
+            reply["value"]["items"]["outputs"] = {"t": "list", "items": []}
+        return reply
+
+    kernel.request = tampered
+    for check in residual_checks("identity shortcut"):
+        passed, fraction, feedback = run_check(check, kernel=kernel)
+        assert not passed and fraction == 0 and "could not read" in feedback

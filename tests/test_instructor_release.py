@@ -1,0 +1,127 @@
+"""The student repository: what it holds, what it must never hold, and that it works on its own."""
+
+import json
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.instructor.release import (ReleaseError, build_release, check_release, pinned_workflow,
+                                       release_files, student_pyproject)
+
+REPO = Path(__file__).resolve().parents[1]
+RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd"}
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    out = tmp_path_factory.mktemp("student-repo")
+    build_release(out, **RELEASE_ARGS)
+    return out
+
+
+def test_release_holds_the_students_files_and_nothing_of_the_instructors(released):
+    files = {p.relative_to(released).as_posix() for p in released.rglob("*") if p.is_file()}
+    assert {f"assignment/{p.name}" for p in (REPO / "assignment").glob("*.ipynb")} <= files
+    assert {"README.md", "Makefile", "pyproject.toml", ".github/workflows/autograde.yml",
+            "grader/conftest.py", "grader/oracles.py", "d2l/torch.py"} <= files
+    assert not [f for f in files if f.startswith(("solutions/", "tests/", "benchmarks/", "grader/instructor/"))]
+    assert "grader/checks/hidden.py" not in files and ".github/workflows/tests.yml" not in files
+    assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
+    assert "For students" not in (released / "README.md").read_text()  # the student README, not the project's
+    assert "make grade" in (released / "README.md").read_text()
+
+
+def test_released_notebooks_are_the_blank_ones_without_outputs(released):
+    for path in sorted((REPO / "assignment").glob("*.ipynb")):
+        original = nbformat.read(str(path), as_version=4)
+        copy = nbformat.read(str(released / "assignment" / path.name), as_version=4)
+        assert [c.source for c in copy.cells] == [c.source for c in original.cells]
+        code = [c for c in copy.cells if c.cell_type == "code"]
+        assert all(c.outputs == [] and c.execution_count is None for c in code)
+
+
+def test_released_project_file_and_workflow_are_rewritten(released):
+    assert "solutions" not in (released / "pyproject.toml").read_text()
+    workflow = (released / ".github/workflows/autograde.yml").read_text()
+    assert "  GRADER_REPOSITORY: teacher/convnet-hw\n" in workflow and "  GRADER_REF: 0123abcd\n" in workflow
+    assert "github.repository }}\n" not in workflow.split("jobs:")[0]
+
+
+def test_file_selection_leaves_out_hidden_checks_and_instructor_tools(tmp_path):
+    for relative in ("assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py", "grader/checks/hidden.py",
+                     "grader/checks/sec7_2.py", "grader/instructor/release.py", "grader/__pycache__/x.pyc",
+                     "solutions/sec7_2.py", "tests/test_x.py", "Makefile"):
+        (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / relative).write_text("")
+    chosen = {p.as_posix() for p in release_files(tmp_path)}
+    assert chosen == {"Makefile", "assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py",
+                      "grader/checks/sec7_2.py"}
+
+
+def test_a_leak_or_a_bad_option_stops_the_release(tmp_path):
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "solutions" / "sec7_2.py").write_text("")
+    with pytest.raises(ReleaseError, match="must not see: solutions, solutions/sec7_2.py"):
+        check_release(tmp_path)
+    with pytest.raises(ReleaseError, match="owner/name"):
+        pinned_workflow("env:\n  GRADER_REPOSITORY: x\n  GRADER_REF: y\n", "not a repo", "v1")
+    with pytest.raises(ReleaseError, match="commit, tag or branch"):
+        pinned_workflow("env:\n  GRADER_REPOSITORY: x\n  GRADER_REF: y\n", "a/b", "v1; rm -rf /")
+    with pytest.raises(ReleaseError, match="exactly once"):
+        pinned_workflow("env:\n  GRADER_REF: y\n", "a/b", "v1")
+    with pytest.raises(ReleaseError, match="packages"):
+        student_pyproject("[project]\nname = 'x'\n")
+    assert student_pyproject('packages = ["d2l", "solutions", "grader"]\n') == 'packages = ["d2l", "grader"]\n'
+    assert student_pyproject('include = ["d2l*", "solutions*", "grader*"]\n') == 'include = ["d2l*", "grader*"]\n'
+
+
+def test_release_will_not_overwrite_without_force_and_keeps_git(tmp_path):
+    out = tmp_path / "student"
+    (out / ".git").mkdir(parents=True)
+    (out / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (out / "old.txt").write_text("from last term")
+    with pytest.raises(ReleaseError, match="not empty"):
+        build_release(out, **RELEASE_ARGS)
+    build_release(out, force=True, **RELEASE_ARGS)
+    assert (out / ".git" / "HEAD").exists() and not (out / "old.txt").exists()
+    with pytest.raises(ReleaseError, match="overlaps"):
+        build_release(REPO / "grader" / "student", **RELEASE_ARGS)
+
+
+def _student_environment(tmp_path, repo):
+    """A fresh virtual environment that installs the released repository the way ``make setup``
+    does (editable), borrowing this environment's installed packages, not its ``solutions``."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    Path(purelib, "borrowed-packages.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-build-isolation", "-e", str(repo)],
+                   check=True, capture_output=True, timeout=300)
+    return python
+
+
+def test_released_repository_grades_its_blank_notebooks_to_zero_cleanly(released, tmp_path):
+    python = _student_environment(tmp_path, released)
+    probe = subprocess.run([str(python), "-c", "import importlib.util, grader; "
+                            "print(grader.__file__, importlib.util.find_spec('solutions'))"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert probe.stdout.split() == [str(released / "grader" / "__init__.py"), "None"], probe.stderr
+    results = tmp_path / "results.json"
+    run = subprocess.run([str(python), "-m", "pytest", "grader", "-p", "no:cacheprovider", "--results", str(results)],
+                         cwd=released, capture_output=True, text=True, timeout=900)
+    summary = run.stdout.strip().splitlines()[-1]
+    assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-2000:]   # checks fail; nothing crashed
+    assert "error" not in summary and "failed" in summary, summary
+    payload = json.loads(results.read_text())
+    assert payload["score"] == 0 and payload["max_score"] > 0 and "Grading did not finish" not in payload.get("output", "")
+    statuses = {t["output"].split("**")[1] for t in payload["tests"]}
+    assert statuses <= {"not implemented", "skipped"}, statuses
+    skipped = [t for t in payload["tests"] if t["output"].startswith("**skipped**")]
+    assert skipped and any("checked by your instructor's grader" in t["output"] for t in skipped)
+    assert "total" in run.stdout and f"0.00 / {payload['max_score']:.2f}" in run.stdout
