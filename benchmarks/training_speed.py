@@ -32,7 +32,7 @@ from d2l import torch as d2l  # noqa: E402
 from d2l.board import TextBoard  # noqa: E402
 from grader.items import ITEMS  # noqa: E402
 from grader.kernel_side.training import fit, uncapped  # noqa: E402
-from grader.training.data import stage  # noqa: E402
+from grader.training.data import VAL_SIZE, stage  # noqa: E402
 from grader.training.measure import accuracy  # noqa: E402
 from grader.training.recipes import RECIPES  # noqa: E402
 
@@ -100,6 +100,8 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=None, help="default: the recipe's (128)")
     parser.add_argument("--subset", type=int, default=None, help="train on the first N training images only")
     parser.add_argument("--test-subset", type=int, default=None, help="score on the first N test images only")
+    parser.add_argument("--val-size", type=int, default=VAL_SIZE,
+                        help=f"validation images held out of the training split (default {VAL_SIZE}, the grader's)")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--workers", type=int, default=4, help="DataLoader workers of the d2l-style recipe (book: 4)")
     parser.add_argument("--compile", action="store_true", help="torch.compile the model in the grader's recipe")
@@ -114,13 +116,14 @@ def main(argv=None):
     args.epochs = args.epochs or recipe.epochs
     args.batch_size = args.batch_size or recipe.batch_size
 
-    staged = stage()
+    staged = stage(val_size=args.val_size)
     test = staged.test if args.test_subset is None else fashion_mnist.Split(staged.test.images[:args.test_subset],
                                                                             staged.test.labels[:args.test_subset])
     model_class = getattr(importlib.import_module(f"solutions.{ITEMS[args.model].module}"), args.model)
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else "CPU"
     print(f"{args.model} at {recipe.resize}x{recipe.resize}: {args.epochs} epochs, batch {args.batch_size}, "
-          f"{min(args.subset or staged.train_size, staged.train_size)} training images, {len(test)} test images, "
+          f"{min(args.subset or staged.train_size, staged.train_size)} training images, {args.val_size} validation, "
+          f"{len(test)} test images, "
           f"on {device_name} ({torch.get_num_threads()} CPU threads)", flush=True)
     rows = {}
     recipes = {"d2l": ("d2l-style (PIL resize per image, DataLoader)", book_recipe),

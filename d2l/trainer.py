@@ -111,7 +111,7 @@ class Trainer(HyperParameters):
                 break
             loss = self.model.training_step(self.prepare_batch(batch))
             if not torch.isfinite(loss.detach()):
-                raise FloatingPointError(f"training loss became {float(loss)} in epoch {self.epoch + 1}, batch {i + 1}: lower the learning rate")
+                raise FloatingPointError(f"training loss became {float(loss.detach())} in epoch {self.epoch + 1}, batch {i + 1}: lower the learning rate")
             self.optim.zero_grad()
             loss.backward()
             if self.gradient_clip_val > 0:
