@@ -3,179 +3,61 @@
 Each source replaces the reference definition of its item in an otherwise solved homework; the
 grader must take points off that item and no other. ``rounds()`` packs them into notebooks with at
 most one mutant per item, so a handful of kernels grade them all.
+
+A mutant is written as edits of the reference in ``solutions/``, so it differs from the right
+answer by its bug alone: ``(old, new)`` replaces text that must occur exactly once, ``(old, new,
+times)`` text that must occur exactly ``times`` times. If the reference changes under an edit,
+building the table fails and names the mutant, rather than quietly testing something else. The
+rare bug that is a different program altogether is given as its whole source instead.
 """
 
-from textwrap import dedent
+from textwrap import dedent, indent
 
-from mutants_models import MODEL_ROWS
+from solutions.fill import reference_definitions
+
+_SEQ = "\n            "  # a line break inside an nn.Sequential(...) of the reference models
 
 _ROWS = [
     # ---- 7.1 -------------------------------------------------------------------------------
-    ("fully_connected_param_count", "one weight per pixel instead of per pair of pixels", """
-def fully_connected_param_count(height, width):
-    return height * width
-"""),
-    ("translation_invariant_param_count", "offsets counted as 2n + 1", """
-def translation_invariant_param_count(height, width):
-    return (2 * height + 1) * (2 * width + 1)
-"""),
-    ("local_param_count", "the seed's 4 * delta**2", """
-def local_param_count(delta, in_channels=1, out_channels=1):
-    return 4 * delta ** 2 * in_channels * out_channels
-"""),
-    ("local_param_count", "channels ignored", """
-def local_param_count(delta, in_channels=1, out_channels=1):
-    return (2 * delta + 1) ** 2
-"""),
+    ("fully_connected_param_count", "one weight per pixel instead of per pair of pixels",
+     [("return (height * width) ** 2", "return height * width")]),
+    ("translation_invariant_param_count", "offsets counted as 2n + 1",
+     [("(2 * height - 1) * (2 * width - 1)", "(2 * height + 1) * (2 * width + 1)")]),
+    ("local_param_count", "the seed's 4 * delta**2",
+     [("return (2 * delta + 1) ** 2", "return 4 * delta ** 2")]),
+    ("local_param_count", "channels ignored",
+     [("(2 * delta + 1) ** 2 * in_channels * out_channels", "(2 * delta + 1) ** 2")]),
     # ---- 7.2 -------------------------------------------------------------------------------
-    ("corr2d", "flipped kernel: a true convolution", """
-def corr2d(X, K):
-    K = torch.flip(K, (0, 1))
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
-"""),
-    ("corr2d", "output one row and one column short", """
-def corr2d(X, K):
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h, X.shape[1] - w))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
-    return Y
-"""),
-    ("corr2d", "mean of the window instead of the sum", """
-def corr2d(X, K):
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + h, j:j + w] * K).mean()
-    return Y
-"""),
-    ("corr2d", "kernel height and width swapped in the window", """
-def corr2d(X, K):
-    h, w = K.shape
-    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = (X[i:i + w, j:j + h] * K).sum()
-    return Y
-"""),
-    ("Conv2D", "bias never added", """
-class Conv2D(nn.Module):
-    def __init__(self, kernel_size):
-        super().__init__()
-        self.weight = nn.Parameter(torch.rand(kernel_size))
-        self.bias = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        return corr2d(x, self.weight)
-"""),
-    ("Conv2D", "weight is a plain tensor, not a parameter", """
-class Conv2D(nn.Module):
-    def __init__(self, kernel_size):
-        super().__init__()
-        self.weight = torch.rand(kernel_size)
-        self.bias = nn.Parameter(torch.zeros(1))
-
-    def forward(self, x):
-        return corr2d(x, self.weight) + self.bias
-"""),
-    ("Conv2D", "a bias per kernel entry", """
-class Conv2D(nn.Module):
-    def __init__(self, kernel_size):
-        super().__init__()
-        self.weight = nn.Parameter(torch.rand(kernel_size))
-        self.bias = nn.Parameter(torch.zeros(kernel_size))
-
-    def forward(self, x):
-        return corr2d(x, self.weight) + self.bias.sum()
-"""),
-    ("learn_kernel", "gradient ascent", """
-def learn_kernel(X, Y, kernel_size=(1, 2), lr=3e-2, num_epochs=10, seed=0):
-    torch.manual_seed(seed)
-    conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False)
-    X = X.reshape((1, 1) + tuple(X.shape))
-    Y = Y.reshape((1, 1) + tuple(Y.shape))
-    for _ in range(num_epochs):
-        loss = ((conv2d(X) - Y) ** 2).sum()
-        conv2d.zero_grad()
-        loss.backward()
-        conv2d.weight.data[:] += lr * conv2d.weight.grad
-    return conv2d.weight.data.reshape(kernel_size)
-"""),
-    ("learn_kernel", "gradients never zeroed", """
-def learn_kernel(X, Y, kernel_size=(1, 2), lr=3e-2, num_epochs=10, seed=0):
-    torch.manual_seed(seed)
-    conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False)
-    X = X.reshape((1, 1) + tuple(X.shape))
-    Y = Y.reshape((1, 1) + tuple(Y.shape))
-    for _ in range(num_epochs):
-        loss = ((conv2d(X) - Y) ** 2).sum()
-        loss.backward()
-        conv2d.weight.data[:] -= lr * conv2d.weight.grad
-    return conv2d.weight.data.reshape(kernel_size)
-"""),
-    ("learn_kernel", "lr and num_epochs ignored", """
-def learn_kernel(X, Y, kernel_size=(1, 2), lr=3e-2, num_epochs=10, seed=0):
-    torch.manual_seed(seed)
-    conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False)
-    X = X.reshape((1, 1) + tuple(X.shape))
-    Y = Y.reshape((1, 1) + tuple(Y.shape))
-    for _ in range(10):
-        loss = ((conv2d(X) - Y) ** 2).sum()
-        conv2d.zero_grad()
-        loss.backward()
-        conv2d.weight.data[:] -= 3e-2 * conv2d.weight.grad
-    return conv2d.weight.data.reshape(kernel_size)
-"""),
-    ("diagonal_edge_image", "band on the wrong side of the diagonal", """
-def diagonal_edge_image(height=6, width=8):
-    X = torch.ones((height, width))
-    for i in range(height):
-        for j in (i - 1, i):
-            if 0 <= j < width:
-                X[i, j] = 0
-    return X
-"""),
-    ("diagonal_edge_image", "no bounds check: fails when the band leaves the image", """
-def diagonal_edge_image(height=6, width=8):
-    X = torch.ones((height, width))
-    for i in range(height):
-        X[i, i] = 0
-        X[i, i + 1] = 0
-    return X
-"""),
+    ("corr2d", "flipped kernel: a true convolution",
+     [("    h, w = K.shape\n", "    K = torch.flip(K, (0, 1))\n    h, w = K.shape\n")]),
+    ("corr2d", "output one row and one column short",
+     [("(X.shape[0] - h + 1, X.shape[1] - w + 1)", "(X.shape[0] - h, X.shape[1] - w)")]),
+    ("corr2d", "mean of the window instead of the sum", [("* K).sum()", "* K).mean()")]),
+    ("corr2d", "kernel height and width swapped in the window",
+     [("X[i : i + h, j : j + w]", "X[i : i + w, j : j + h]")]),
+    ("Conv2D", "bias never added", [("corr2d(x, self.weight) + self.bias", "corr2d(x, self.weight)")]),
+    ("Conv2D", "weight is a plain tensor, not a parameter",
+     [("nn.Parameter(torch.rand(kernel_size))", "torch.rand(kernel_size)")]),
+    ("Conv2D", "a bias per kernel entry",
+     [("torch.zeros(1)", "torch.zeros(kernel_size)"), ("+ self.bias", "+ self.bias.sum()")]),
+    ("learn_kernel", "gradient ascent", [("data[:] -= lr", "data[:] += lr")]),
+    ("learn_kernel", "gradients never zeroed", [("        conv2d.zero_grad()\n", "")]),
+    ("learn_kernel", "lr and num_epochs ignored",
+     [("range(num_epochs)", "range(10)"), ("-= lr *", "-= 3e-2 *")]),
+    ("diagonal_edge_image", "band on the wrong side of the diagonal",
+     [("for j in (i, i + 1):", "for j in (i - 1, i):"), ("if j < width:", "if 0 <= j < width:")]),
+    ("diagonal_edge_image", "no bounds check: fails when the band leaves the image",
+     [("            if j < width:\n                X[i, j] = 0", "            X[i, j] = 0")]),
     # ---- 7.3 -------------------------------------------------------------------------------
-    ("comp_conv2d", "squeeze() drops every axis of size 1", """
-def comp_conv2d(conv2d, X):
-    Y = conv2d(X.reshape((1, 1) + X.shape))
-    return Y.squeeze()
-"""),
-    ("comp_conv2d", "no batch axis: the layer sees an unbatched input", """
-def comp_conv2d(conv2d, X):
-    X = X.reshape((1,) + X.shape)
-    Y = conv2d(X)
-    return Y.reshape(Y.shape[2:])
-"""),
-    ("conv_output_shape", "padding counted once", """
-def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
-    n, k, p, s = pair(input_shape), pair(kernel_size), pair(padding), pair(stride)
-    return tuple((n[i] + p[i] - k[i]) // s[i] + 1 for i in range(2))
-"""),
-    ("conv_output_shape", "ceiling instead of floor", """
-import math
-
-def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
-    pair = lambda v: (v, v) if isinstance(v, int) else tuple(v)
-    n, k, p, s = pair(input_shape), pair(kernel_size), pair(padding), pair(stride)
-    return tuple(math.ceil((n[i] + 2 * p[i] - k[i]) / s[i]) + 1 for i in range(2))
-"""),
+    ("comp_conv2d", "squeeze() drops every axis of size 1",
+     [("return Y.reshape(Y.shape[2:])", "return Y.squeeze()")]),
+    ("comp_conv2d", "no batch axis: the layer sees an unbatched input",
+     [("X.reshape((1, 1) + X.shape)", "X.reshape((1,) + X.shape)")]),
+    ("conv_output_shape", "padding counted once",
+     [("(n[i] + 2 * p[i] - k[i]) // s[i]", "(n[i] + p[i] - k[i]) // s[i]")]),
+    ("conv_output_shape", "ceiling instead of floor",
+     [("def conv_output_shape", "import math\n\n\ndef conv_output_shape"),
+      ("(n[i] + 2 * p[i] - k[i]) // s[i] + 1", "math.ceil((n[i] + 2 * p[i] - k[i]) / s[i]) + 1")]),
     ("conv_output_shape", "only pairs accepted, not ints", """
 def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
     (n_h, n_w), (k_h, k_w) = input_shape, kernel_size
@@ -184,99 +66,116 @@ def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
     return ((n_h + 2 * p_h - k_h) // s_h + 1, (n_w + 2 * p_w - k_w) // s_w + 1)
 """),
     # ---- 7.4 -------------------------------------------------------------------------------
-    ("corr2d_multi_in", "mean over the channels instead of the sum", """
-def corr2d_multi_in(X, K):
-    return sum(d2l.corr2d(x, k) for x, k in zip(X, K)) / len(X)
-"""),
-    ("corr2d_multi_in", "only the first channel", """
-def corr2d_multi_in(X, K):
-    return d2l.corr2d(X[0], K[0])
-"""),
-    ("corr2d_multi_in_out", "output channels added instead of stacked", """
-def corr2d_multi_in_out(X, K):
-    return sum(corr2d_multi_in(X, k) for k in K)
-"""),
-    ("corr2d_multi_in_out", "concatenated along the height instead of stacked", """
-def corr2d_multi_in_out(X, K):
-    return torch.cat([corr2d_multi_in(X, k) for k in K], 0)
-"""),
-    ("corr2d_multi_in_out_1x1", "kernel matrix read as (c_i, c_o)", """
-def corr2d_multi_in_out_1x1(X, K):
-    c_i, h, w = X.shape
-    c_o = K.shape[0]
-    Y = torch.matmul(K.reshape((c_i, c_o)).T, X.reshape((c_i, h * w)))
-    return Y.reshape((c_o, h, w))
-"""),
-    ("corr2d_multi_in_out_1x1", "spatial shape not restored", """
-def corr2d_multi_in_out_1x1(X, K):
-    c_i, h, w = X.shape
-    c_o = K.shape[0]
-    return torch.matmul(K.reshape((c_o, c_i)), X.reshape((c_i, h * w)))
-"""),
+    ("corr2d_multi_in", "mean over the channels instead of the sum",
+     [("zip(X, K))", "zip(X, K)) / len(X)")]),
+    ("corr2d_multi_in", "only the first channel",
+     [("sum(d2l.corr2d(x, k) for x, k in zip(X, K))", "d2l.corr2d(X[0], K[0])")]),
+    ("corr2d_multi_in_out", "output channels added instead of stacked",
+     [("torch.stack([corr2d_multi_in(X, k) for k in K], 0)", "sum(corr2d_multi_in(X, k) for k in K)")]),
+    ("corr2d_multi_in_out", "concatenated along the height instead of stacked",
+     [("torch.stack(", "torch.cat(")]),
+    ("corr2d_multi_in_out_1x1", "kernel matrix read as (c_i, c_o)",
+     [("K.reshape((c_o, c_i))", "K.reshape((c_i, c_o)).T")]),
+    ("corr2d_multi_in_out_1x1", "spatial shape not restored",
+     [("return Y.reshape((c_o, h, w))", "return Y")]),
     # ---- 7.5 -------------------------------------------------------------------------------
-    ("pool2d", "mode ignored: always max", """
-def pool2d(X, pool_size, mode='max'):
-    p_h, p_w = pool_size
-    Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            Y[i, j] = X[i: i + p_h, j: j + p_w].max()
-    return Y
-"""),
-    ("pool2d", "average computed as the sum", """
-def pool2d(X, pool_size, mode='max'):
-    p_h, p_w = pool_size
-    Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            window = X[i: i + p_h, j: j + p_w]
-            Y[i, j] = window.max() if mode == 'max' else window.sum()
-    return Y
-"""),
-    ("pool2d", "running maximum starts at 0", """
-def pool2d(X, pool_size, mode='max'):
-    p_h, p_w = pool_size
-    Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))
-    for i in range(Y.shape[0]):
-        for j in range(Y.shape[1]):
-            if mode == 'avg':
-                Y[i, j] = X[i: i + p_h, j: j + p_w].mean()
+    ("pool2d", "mode ignored: always max",
+     [('window.max() if mode == "max" else window.mean()', "window.max()")]),
+    ("pool2d", "average computed as the sum", [("else window.mean()", "else window.sum()")]),
+    ("pool2d", "running maximum starts at 0",
+     [('            Y[i, j] = window.max() if mode == "max" else window.mean()', indent(dedent("""\
+            if mode == "avg":
+                Y[i, j] = window.mean()
             else:
                 best = 0.0
                 for a in range(p_h):
                     for b in range(p_w):
                         best = max(best, float(X[i + a, j + b]))
-                Y[i, j] = best
-    return Y
-"""),
-    ("avg_pooling_via_convolution", "the seed's squeeze(): a one-row result loses its axis", """
-def avg_pooling_via_convolution(X, pool_size, stride=1):
-    kernel_value = 1.0 / (pool_size[0] * pool_size[1])
-    kernel = torch.full((1, 1, *pool_size), kernel_value)
-    X = X.unsqueeze(0).unsqueeze(0)
-    Y = F.conv2d(X, kernel, stride=stride)
-    return Y.squeeze()
-"""),
-    ("avg_pooling_via_convolution", "kernel of ones: sum pooling", """
-def avg_pooling_via_convolution(X, pool_size, stride=1):
-    kernel = torch.ones((1, 1) + tuple(pool_size))
-    return F.conv2d(X[None, None], kernel, stride=stride)[0, 0]
-"""),
-    ("avg_pooling_via_convolution", "stride ignored", """
-def avg_pooling_via_convolution(X, pool_size, stride=1):
-    kernel = torch.full((1, 1) + tuple(pool_size), 1.0 / (pool_size[0] * pool_size[1]))
-    return F.conv2d(X[None, None], kernel)[0, 0]
-"""),
+                Y[i, j] = best"""), " " * 12))]),
+    ("avg_pooling_via_convolution", "the seed's squeeze(): a one-row result loses its axis",
+     [("stride=stride)[0, 0]", "stride=stride).squeeze()")]),
+    ("avg_pooling_via_convolution", "kernel of ones: sum pooling",
+     [("torch.full((1, 1, p_h, p_w), 1.0 / (p_h * p_w),", "torch.ones((1, 1, p_h, p_w),")]),
+    ("avg_pooling_via_convolution", "stride ignored", [(", kernel, stride=stride)", ", kernel)")]),
+    # ---- 7.6 -------------------------------------------------------------------------------
+    ("LeNet", "first convolution not padded", [("kernel_size=5, padding=2)", "kernel_size=5)")]),
+    ("LeNet", "ReLU where LeNet has sigmoids", [("nn.Sigmoid()", "nn.ReLU()", 4)]),
+    ("LeNet", "sigmoid missing after the 84-unit layer",
+     [("nn.LazyLinear(84), nn.Sigmoid(),", "nn.LazyLinear(84),")]),
+    ("ModernLeNet", "pooling modernised, sigmoids kept", [("nn.ReLU()", "nn.Sigmoid()", 4)]),
+    ("ModernLeNet", "activations modernised, average pooling kept",
+     [("nn.MaxPool2d(", "nn.AvgPool2d(", 2)]),
+    # ---- 8.2 -------------------------------------------------------------------------------
+    ("vgg_block", "the seed's nn.Conv2d(out_channels, kernel_size=3, ...): no input channels",
+     [("nn.LazyConv2d(", "nn.Conv2d(")]),
+    ("vgg_block", "a pooling layer after every convolution",
+     [("\n    layers.append(nn.MaxPool2d", "\n        layers.append(nn.MaxPool2d")]),
+    ("vgg_block", "convolutions not padded", [("kernel_size=3, padding=1)", "kernel_size=3)")]),
+    ("vgg_block", "ReLU missing", [("        layers.append(nn.ReLU())\n", "")]),
+    ("VGG", "dropout left out", [("nn.ReLU(), nn.Dropout(0.5),", "nn.ReLU(),", 2)]),
+    ("VGG", "num_convs ignored: one convolution per block",
+     [("vgg_block(num_convs, out_channels)", "vgg_block(1, out_channels)")]),
+    ("VGG", "dense layers 1024 wide", [("nn.LazyLinear(4096)", "nn.LazyLinear(1024)", 2)]),
+    ("VGG", "ReLU missing between the dense layers",
+     [(f"nn.Flatten(),{_SEQ}nn.LazyLinear(4096), nn.ReLU(),", f"nn.Flatten(),{_SEQ}nn.LazyLinear(4096),")]),
+    ("VGG16_ARCH", "three convolutions in the second block, two in the last",
+     [("(2, 128)", "(3, 128)"), ("(3, 512))", "(2, 512))")]),
+    ("VGG19_ARCH", "VGG-16's blocks", [("(4, ", "(3, ", 3)]),
+    # ---- 8.6 -------------------------------------------------------------------------------
+    ("Residual", "ReLU missing after the first batch norm",
+     [("F.relu(self.bn1(self.conv1(X)))", "self.bn1(self.conv1(X))")]),
+    ("Residual", "second batch norm missing",
+     [("        self.bn2 = nn.LazyBatchNorm2d()\n", ""), ("self.bn2(self.conv2(Y))", "self.conv2(Y)")]),
+    ("Residual", "stride applied to the second convolution",
+     [("kernel_size=3, padding=1, stride=strides)", "kernel_size=3, padding=1)"),
+      ("self.conv2 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1)",
+       "self.conv2 = nn.LazyConv2d(num_channels, kernel_size=3, padding=1, stride=strides)")]),
+    ("Residual", "shortcut added after the final ReLU",
+     [("Y = self.bn2(self.conv2(Y))", "Y = F.relu(self.bn2(self.conv2(Y)))"),
+      ("Y += X\n        return F.relu(Y)", "return Y + X")]),
+    ("Residual", "use_1x1conv ignored: the shortcut is always the input",
+     [("        if use_1x1conv:\n            self.conv3 = nn.LazyConv2d(num_channels, kernel_size=1, stride=strides)\n"
+       "        else:\n            self.conv3 = None\n", ""),
+      ("        if self.conv3 is not None:\n            X = self.conv3(X)\n", "")]),
+    ("ResNet", "stem without its max pooling",
+     [(f"nn.ReLU(),{_SEQ}nn.MaxPool2d(kernel_size=3, stride=2, padding=1))", "nn.ReLU())")]),
+    ("ResNet", "every stage starts by halving (first_block ignored)",
+     [("if i == 0 and not first_block:", "if i == 0:")]),
+    ("ResNet", "global average pooling left out", [("nn.AdaptiveAvgPool2d((1, 1)), ", "")]),
+    ("ResNet18", "three stages instead of four", [("(2, 256), (2, 512))", "(2, 256))")]),
+    ("ResNet18", "one residual block per stage", [("(2, ", "(1, ", 4)]),
+    ("ResNet18", "last stage with 256 channels", [("(2, 512)", "(2, 256)")]),
 ]
 
-MUTANTS = [(item, description, dedent(source).strip() + "\n") for item, description, source in _ROWS + MODEL_ROWS]
+
+def edited_reference(item, description, edits):
+    """The reference definition of ``item`` with ``edits`` applied in order; each edit's text must
+    occur exactly as often as it says, so a stale table stops the tests instead of drifting."""
+    reference = reference_definitions()[item]
+    source = reference
+    for old, new, *times in edits:
+        expected = times[0] if times else 1
+        found = source.count(old)
+        assert found == expected, (
+            f"mutant {item!r} ({description}): expected {old!r} {expected} time(s) in the reference "
+            f"definition of {item!r} in solutions/, found it {found} time(s); update tests/mutants.py")
+        source = source.replace(old, new)
+    assert source != reference, f"mutant {item!r} ({description}): its edits leave the reference unchanged"
+    return source
+
+
+def _mutant_source(item, description, change):
+    source = dedent(change) if isinstance(change, str) else edited_reference(item, description, change)
+    return source.strip() + "\n"
+
+
+MUTANTS = [(item, description, _mutant_source(item, description, change)) for item, description, change in _ROWS]
 
 
 def solved_homework(substitutes=()):
     """Cells of the whole homework solved with the reference definitions, in order, each graded
     definition replaced by the source ``substitutes`` gives for its item (at most one per item)."""
     from notebook_factory import IMPORTS
-    from solutions.fill import reference_definitions
 
     replacing = dict(substitutes)
     assert len(replacing) == len(substitutes), "one substitute per item"

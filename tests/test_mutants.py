@@ -11,7 +11,7 @@ import pytest
 
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
-from mutants import MUTANTS, rounds, solved_homework
+from mutants import MUTANTS, edited_reference, rounds, solved_homework
 from notebook_factory import grade, write_notebook
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
@@ -31,6 +31,15 @@ def test_the_table_covers_every_item_with_distinct_bugs():
     assert len({source for _, _, source in MUTANTS}) == len(MUTANTS)
     assert sorted(m for r in ROUNDS for m in r) == sorted(MUTANTS)
     assert all(len({item for item, _, _ in r}) == len(r) for r in ROUNDS)
+
+
+def test_an_edit_the_reference_no_longer_matches_stops_the_table_naming_the_mutant():
+    with pytest.raises(AssertionError, match=r"'corr2d' \(stale\).*'\* K\)\.median\(\)' 1 time.*found it 0"):
+        edited_reference("corr2d", "stale", [("* K).median()", "* K).mean()")])
+    with pytest.raises(AssertionError, match=r"'LeNet' \(miscounted\).*'nn.Sigmoid\(\)' 2 time.*found it 4"):
+        edited_reference("LeNet", "miscounted", [("nn.Sigmoid()", "nn.ReLU()", 2)])
+    with pytest.raises(AssertionError, match="leave the reference unchanged"):
+        edited_reference("corr2d", "no-op", [("* K).sum()", "* K).sum()")])
 
 
 DEFAULT_ROUNDS = 2  # round 0 has a mutant of every item; later rounds run with -m slow
