@@ -99,6 +99,10 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     state = config.stash.get(SESSION_KEY, {})
     if not results:
         return
+    # The table is the summary: pytest's own one-line-per-failed-check list would repeat it
+    # check by check right below, so keep only its lines for skipped checks (they say why).
+    if hasattr(terminalreporter, "reportchars"):
+        terminalreporter.reportchars = "".join(c for c in terminalreporter.reportchars if c in "sS")
     terminalreporter.section("scores")
     terminalreporter.write_line(score_table(results))
     grading = state.get("session")

@@ -92,7 +92,10 @@ def _write_kernelspec(directory, limits, workdir, env_overrides=None):
             env.pop(key, None)
         else:
             env[key] = value
-    spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "-f", "{connection_file}"],
+    # --log-level=ERROR: ipykernel's start-up warnings (TCP without encryption) are not the
+    # student's business and would drown the feedback; the kernel listens on loopback only.
+    spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "-f", "{connection_file}",
+                     "--log-level=ERROR"],
             "display_name": "graded python", "language": "python", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return KernelSpecManager(kernel_dirs=[str(Path(directory) / "kernels")])

@@ -100,13 +100,9 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
                 fatal.append(failure)
                 return
             tried[0] += len(batch)
-            for (args, kwargs), (ok, got) in zip(batch, results):
-                expected = oracle(*args, **kwargs)
-                problem = differs(expected, got, args, kwargs) if ok else None
-                if ok and problem is None:
-                    continue
-                hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
-                raise _Counterexample(failure_text(item, names, args, kwargs, (ok, got), expected, problem, hint))
+            text = first_failure(item, names, batch, results, oracle, differs, hints)
+            if text:
+                raise _Counterexample(text)
 
         prop = given(st.lists(cases, min_size=1, max_size=BATCH))(check_batch)
         if explicit:
@@ -126,6 +122,18 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
     return graded(item, title, run, weight, hidden, reference)
 
 
+def first_failure(item, names, cases, results, oracle, differs, hints):
+    """Feedback for the first case whose answer is wrong (or raised), or None if all agree."""
+    for (args, kwargs), (ok, got) in zip(cases, results):
+        expected = oracle(*args, **kwargs)
+        problem = differs(expected, got, args, kwargs) if ok else None
+        if ok and problem is None:
+            continue
+        hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
+        return failure_text(item, names, args, kwargs, (ok, got), expected, problem, hint)
+    return None
+
+
 def fixed_example(item, title, args, kwargs, expected, weight=1.0, hidden=False, reference=None, compare=None,
                   names=(), hints=()):
     """The book's own worked example as a check: the first thing a student can reproduce."""
@@ -140,13 +148,9 @@ def fixed_cases(item, title, cases, oracle, weight=1.0, hidden=False, reference=
     names = parameter_names(oracle) if names is None else names
 
     def run(probe):
-        for (args, kwargs), (ok, got) in zip(cases, probe.cases(cases)):
-            want = oracle(*args, **kwargs)
-            problem = differs(want, got, args, kwargs) if ok else None
-            if ok and problem is None:
-                continue
-            hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
-            raise CheckFailed(failure_text(item, names, args, kwargs, (ok, got), want, problem, hint))
+        text = first_failure(item, names, cases, probe.cases(cases), oracle, differs, hints)
+        if text:
+            raise CheckFailed(text)
         return success
 
     return graded(item, title, run, weight, hidden, reference)
