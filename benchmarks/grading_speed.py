@@ -4,7 +4,8 @@
 
 Builds the solved assignment in a temporary folder (marked cells filled from solutions/),
 then, in one run: (a) executes every notebook with plain nbclient, one fresh kernel each, and
-(b) runs ``pytest grader`` on the same folder. Prints both times, their ratio, and the score.
+(b) runs ``pytest grader`` on the same folder, one kernel at a time and with the default
+number of kernels at once. Prints both times, their ratio, and the score.
 Training is capped the same way in both (D2L_MAX_EPOCHS=1, D2L_MAX_BATCHES=2).
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
+from grader.kernel import ExecutionLimits
 from solutions.fill import solved
 
 REPO = Path(__file__).resolve().parents[1]
@@ -40,10 +42,11 @@ def execute_plain(paths, workdir):
     return time.perf_counter() - started
 
 
-def grade(folder, results):
+def grade(folder, results, parallel_kernels):
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "pytest", "grader", "--submission", str(folder), "--results", str(results),
-                    "-q", "-p", "no:cacheprovider"], cwd=REPO, capture_output=True, text=True)
+                    "--parallel-kernels", str(parallel_kernels), "-q", "-p", "no:cacheprovider"],
+                   cwd=REPO, capture_output=True, text=True)
     return time.perf_counter() - started
 
 
@@ -59,11 +62,13 @@ def main():
         results = Path(tmp) / "results.json"
         for run in range(args.repeat):
             plain = execute_plain(paths, Path(tmp))
-            graded = grade(folder, results)
-            payload = json.loads(results.read_text())
-            print(f"run {run + 1}: {len(paths)} notebooks | execute only (nbclient) {plain:6.1f} s | "
-                  f"grade (pytest grader) {graded:6.1f} s | ratio {graded / plain:4.2f} | "
-                  f"score {payload['score']:g}/{payload['max_score']:g} over {len(payload['tests'])} checks")
+            print(f"run {run + 1}: {len(paths)} notebooks | execute only (nbclient, one after another) {plain:6.1f} s")
+            for parallel in sorted({1, ExecutionLimits.parallel_kernels}):
+                graded = grade(folder, results, parallel)
+                payload = json.loads(results.read_text())
+                print(f"       grade (pytest grader, {parallel} kernel(s) at a time) {graded:6.1f} s | "
+                      f"ratio {graded / plain:4.2f} | score {payload['score']:g}/{payload['max_score']:g} "
+                      f"over {len(payload['tests'])} checks")
 
 
 if __name__ == "__main__":

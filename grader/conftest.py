@@ -25,6 +25,8 @@ def pytest_addoption(parser):
     group.addoption("--cell-timeout", type=float, default=60.0, help="seconds per notebook cell (default 60)")
     group.addoption("--total-budget", type=float, default=900.0, help="seconds per notebook (default 900)")
     group.addoption("--kernel-memory", type=float, default=6.0, help="GiB of memory per kernel (default 6)")
+    group.addoption("--parallel-kernels", type=int, default=ExecutionLimits.parallel_kernels,
+                    help=f"notebooks executed at the same time (default {ExecutionLimits.parallel_kernels})")
     group.addoption("--train", action="store_true",
                     help="also run the training checks (LeNet, ResNet-18 on Fashion-MNIST; needs a CUDA GPU)")
     group.addoption("--executed-dir", default=None,
@@ -48,7 +50,8 @@ def grading_session(request):
     state = config.stash[SESSION_KEY]
     limits = ExecutionLimits(cell_timeout=config.getoption("--cell-timeout"),
                              total_budget=config.getoption("--total-budget"),
-                             memory_bytes=int(config.getoption("--kernel-memory") * 2**30))
+                             memory_bytes=int(config.getoption("--kernel-memory") * 2**30),
+                             parallel_kernels=max(1, config.getoption("--parallel-kernels")))
     session = GradingSession(_submission_path(config), limits)
     state["session"] = session
     try:

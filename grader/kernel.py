@@ -37,6 +37,7 @@ class ExecutionLimits:
     total_budget: float = 600.0       # seconds for the whole notebook
     memory_bytes: int = 6 * 2**30     # address-space cap of the kernel process
     probe_timeout: float = 60.0       # seconds per probe request
+    parallel_kernels: int = min(2, os.cpu_count() or 1)  # notebooks executed at the same time
 
 
 @dataclass

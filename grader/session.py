@@ -4,6 +4,7 @@ Scores are not computed here; ``scoring.py`` turns check results into points.
 """
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from . import wire
 from .items import ITEMS, kinds_for_kernel
@@ -36,22 +37,29 @@ class GradingSession:
         started = time.monotonic()
         preload()
         self.notebooks = read_submission(self.path)
-        for entry in self.notebooks:
-            if entry.problem:
-                continue
-            nb, entry.notes = prepare(entry.nb)
-            kernel = KernelSession(nb, kinds_for_kernel(), self.limits)
-            try:
-                kernel.start()
-                kernel.run_notebook()
-                self.inventory[entry.label] = _inventory(kernel)
-            except Exception as error:
-                entry.problem = f"could not be executed: {type(error).__name__}: {error}"
-                kernel.close()
-                continue
-            self.kernels[entry.label] = kernel
+        runnable = [entry for entry in self.notebooks if not entry.problem]
+        # Kernels are separate processes: running a few notebooks at once uses the cores that
+        # one notebook (mostly single-threaded Python) leaves idle.
+        with ThreadPoolExecutor(max_workers=max(1, min(self.limits.parallel_kernels, len(runnable) or 1))) as pool:
+            for entry, kernel, inventory in pool.map(self._execute, runnable):
+                if kernel is not None:
+                    self.kernels[entry.label] = kernel
+                    self.inventory[entry.label] = inventory
         self.execution_seconds = time.monotonic() - started
         return self
+
+    def _execute(self, entry):
+        """(entry, kernel, inventory) once the notebook ran; (entry, None, None) if it could not."""
+        nb, entry.notes = prepare(entry.nb)
+        kernel = KernelSession(nb, kinds_for_kernel(), self.limits)
+        try:
+            kernel.start()
+            kernel.run_notebook()
+            return entry, kernel, _inventory(kernel)
+        except Exception as error:
+            entry.problem = f"could not be executed: {type(error).__name__}: {error}"
+            kernel.close()
+            return entry, None, None
 
     def close(self):
         for kernel in self.kernels.values():

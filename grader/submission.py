@@ -26,10 +26,10 @@ class SubmittedNotebook:
     section: str | None = None
     problem: str = ""            # why it could not be read, if it could not
     notes: list = field(default_factory=list)
+    label: str = ""              # how reports name it: its path inside the submitted folder
 
-    @property
-    def label(self):
-        return self.path.name
+    def __post_init__(self):
+        self.label = self.label or self.path.name
 
 
 def find_notebooks(path):
@@ -64,9 +64,11 @@ def section_of(path, nb):
 
 
 def read_submission(path):
+    root = Path(path)
     notebooks = []
     for nb_path in find_notebooks(path):
-        entry = SubmittedNotebook(nb_path)
+        # Relative paths keep two notebooks of the same name in different folders apart.
+        entry = SubmittedNotebook(nb_path, label=str(nb_path.relative_to(root)) if root.is_dir() else nb_path.name)
         try:
             entry.nb = nbformat.read(str(nb_path), as_version=4)
         except Exception as error:  # invalid JSON, unknown format, unreadable file
