@@ -50,4 +50,18 @@ def read_idx(path, magic=None):
     return parse_idx(raw, path.name, magic)
 
 
+def idx_bytes(array):
+    """A uint8 array as IDX bytes (rank 3 for images, rank 1 for labels): parse_idx's inverse."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = struct.pack(">I", 0x800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
+    return header + array.tobytes()
+
+
+def write_idx(path, array):
+    """Write a uint8 array as an IDX file, gzip-compressed when the name ends in .gz."""
+    path = Path(path)
+    data = idx_bytes(array)
+    path.write_bytes(gzip.compress(data) if path.suffix == ".gz" else data)
+
+
 IDXFileError = IDXError  # the name fashion_mnist.py and older callers use

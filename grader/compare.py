@@ -8,7 +8,6 @@ import torch
 
 from .wire import Odd, decode
 
-FLOAT32_TOLERANCE = {"rtol": 1e-4, "atol": 1e-4}
 
 
 def tensor_mismatch(expected, actual, rtol=1e-4, atol=1e-4, scale=None):

@@ -148,16 +148,20 @@ class KernelSession:
         return self.client is not None and run_sync(self.client.km.is_alive)()
 
     def _install_agent(self):
-        source = AGENT_SOURCE
+        self._install_module("__grader_agent__", AGENT_SOURCE, f"{self.kinds!r}", "the grading agent",
+                             filename="<grader agent>")
+
+    def _install_module(self, module_name, source, install_args, what, filename, timeout=60):
+        """Run ``source`` in the kernel as module ``module_name`` and call its ``install(...)``."""
         bootstrap = (
             "import sys as _s, types as _t\n"
-            "_m = _t.ModuleType('__grader_agent__'); _s.modules['__grader_agent__'] = _m\n"
-            f"exec(compile({source!r}, '<grader agent>', 'exec'), _m.__dict__)\n"
-            f"_m.install({self.kinds!r}); del _s, _t, _m\n"
+            f"_m = _t.ModuleType({module_name!r}); _s.modules[{module_name!r}] = _m\n"
+            f"exec(compile({source!r}, {filename!r}, 'exec'), _m.__dict__)\n"
+            f"_m.install({install_args}); del _s, _t, _m\n"
         )
-        reply = self._execute(bootstrap, timeout=60)
+        reply = self._execute(bootstrap, timeout=timeout)
         if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"could not install the grading agent: {reply['content'].get('evalue')}")
+            raise RuntimeError(f"could not install {what}: {reply['content'].get('evalue')}")
 
     # ---- executing the notebook ---------------------------------------------------------
     def run_notebook(self):

@@ -54,6 +54,18 @@ def reference_sources(names):
         return {}
     from solutions.fill import reference_definitions
 
+    wanted = _with_helpers(tuple(names))
+    return {name: source for name, source in reference_definitions().items() if name in wanted}
+
+
+@lru_cache(maxsize=None)
+def _with_helpers(names):
+    """``names`` and every graded name their references use, directly or through each other.
+
+    Cached: every check of an item asks for the same names, and the sources do not change
+    once preloaded."""
+    from solutions.fill import reference_definitions
+
     definitions = reference_definitions()
     wanted, pending = set(), list(names)
     while pending:
@@ -62,7 +74,7 @@ def reference_sources(names):
             wanted.add(name)
             used = {node.id for node in ast.walk(ast.parse(definitions[name])) if isinstance(node, ast.Name)}
             pending.extend(sorted(used & set(ITEMS)))
-    return {name: source for name, source in definitions.items() if name in wanted}
+    return frozenset(wanted)
 
 
 def preload():

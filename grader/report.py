@@ -42,22 +42,24 @@ def write_results(path, payload):
     os.replace(tmp, path)
 
 
+def item_rows(results):
+    """{(section, item): [points, max points, statuses that were not a pass]}, in report order."""
+    rows = {}
+    for r in results:
+        row = rows.setdefault((r.section, r.item or r.name), [0.0, 0.0, []])
+        row[0] += r.points
+        row[1] += r.max_points
+        if not r.passed and r.status not in row[2]:
+            row[2].append(r.status)
+    return rows
+
+
 def score_table(results):
     """One row per item: section, name, points, and what went wrong if anything did."""
-    rows, order = {}, []
-    for r in results:
-        key = (r.section, r.item)
-        if key not in rows:
-            rows[key] = [0.0, 0.0, []]
-            order.append(key)
-        rows[key][0] += r.points
-        rows[key][1] += r.max_points
-        if not r.passed and r.status not in rows[key][2]:
-            rows[key][2].append(r.status)
-    width = max([len(item) for _, item in order] + [4])
+    rows = item_rows(results)
+    width = max([len(item) for _, item in rows] + [4])
     lines = [f"{'sec':<4} {'item':<{width}} {'points':>13}  status", "-" * (width + 34)]
-    for section, item in order:
-        got, full, problems = rows[(section, item)]
+    for (section, item), (got, full, problems) in rows.items():
         status = "ok" if not problems else ", ".join(problems)
         lines.append(f"{section:<4} {item:<{width}} {got:>6.2f} / {full:<5.2f} {status}")
     score, max_score = totals(results)

@@ -45,8 +45,8 @@ def run_check(session, check):
     item = ITEMS[check.item]
     full = check_points(check)
 
-    def result(points, status, feedback):
-        return CheckResult(check.test_name, item.name, item.section, points, full, status,
+    def result(points, status, feedback, out_of=full):
+        return CheckResult(check.test_name, item.name, item.section, points, out_of, status,
                            feedback, check.hidden)
 
     try:
@@ -60,7 +60,7 @@ def run_check(session, check):
         message = check.run(probe)
         return result(full, PASSED, message or "")
     except CheckSkipped as skipped:
-        return CheckResult(check.test_name, item.name, item.section, 0.0, 0.0, SKIPPED, skipped.reason, check.hidden)
+        return result(0.0, SKIPPED, skipped.reason, out_of=0.0)
     except CheckFailed as failed:
         return result(full * failed.fraction, FAILED, failed.feedback)
     except ProbeFailure as failure:

@@ -1,29 +1,9 @@
 """Write small, valid (or deliberately broken) Fashion-MNIST IDX files for tests."""
 
-import gzip
-import struct
-
 import numpy as np
 
 from d2l.fashion_mnist import FILES
-
-
-def idx_images_bytes(images):
-    images = np.asarray(images, dtype=np.uint8)
-    return struct.pack(">IIII", 2051, *images.shape) + images.tobytes()
-
-
-def idx_labels_bytes(labels):
-    labels = np.asarray(labels, dtype=np.uint8)
-    return struct.pack(">II", 2049, len(labels)) + labels.tobytes()
-
-
-def write_idx_images(path, images):
-    path.write_bytes(gzip.compress(idx_images_bytes(images)))
-
-
-def write_idx_labels(path, labels):
-    path.write_bytes(gzip.compress(idx_labels_bytes(labels)))
+from d2l.idx import write_idx
 
 
 def write_fashion_mnist(directory, n_train=64, n_test=32, seed=0):
@@ -34,8 +14,8 @@ def write_fashion_mnist(directory, n_train=64, n_test=32, seed=0):
     for prefix, n in (("train", n_train), ("t10k", n_test)):
         images = rng.integers(0, 256, size=(n, 28, 28), dtype=np.uint8)
         labels = np.arange(n) % 10
-        write_idx_images(directory / f"{prefix}-images-idx3-ubyte.gz", images)
-        write_idx_labels(directory / f"{prefix}-labels-idx1-ubyte.gz", labels)
+        write_idx(directory / f"{prefix}-images-idx3-ubyte.gz", images)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte.gz", labels)
         written[prefix] = (images, labels)
     assert set(p.name for p in directory.iterdir()) >= set(FILES)
     return written

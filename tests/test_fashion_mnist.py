@@ -19,7 +19,7 @@ import torch
 
 from d2l import fashion_mnist as fm
 from d2l import torch as d2l
-from d2l.idx import IDXFileError, parse_idx
+from d2l.idx import IDXFileError, parse_idx, read_idx, write_idx
 
 pytestmark = pytest.mark.filterwarnings("ignore::d2l.fashion_mnist.FashionMNISTChecksumWarning")
 
@@ -245,6 +245,14 @@ def test_parse_idx_reads_other_element_types():
     assert array.tolist() == [[1, -2], [300, 70000]]
     with pytest.raises(IDXFileError, match="wrong magic"):
         parse_idx(idx_bytes(0x0702, (1, 1), b"\0"), "x")
+
+
+@pytest.mark.parametrize("name", ["images-idx3-ubyte", "labels-idx1-ubyte.gz"])
+def test_written_idx_files_read_back_with_their_magic(tmp_path, name):
+    array = np.random.default_rng(0).integers(0, 256, size=(3, 4, 5) if "images" in name else (7,), dtype=np.uint8)
+    write_idx(tmp_path / name, array)
+    magic = 0x803 if "images" in name else 0x801
+    assert np.array_equal(read_idx(tmp_path / name, magic), array)
 
 
 # ---- missing files and downloads ------------------------------------------------------------------

@@ -16,7 +16,8 @@ from grader.checks.base import CheckFailed
 from grader.kernel_side import agent
 from grader.kernel_side.training import fit, layers_in_call_order
 from grader.training import checks as training
-from grader.training.data import stage, write_idx
+from d2l.idx import write_idx
+from grader.training.data import stage
 from grader.training.measure import accuracy
 from grader.training.recipes import RECIPES
 from grader.training.trusted import load_trained, trusted_model

@@ -4,21 +4,11 @@ included), notes on running the notebooks, and training curves; Markdown or HTML
 import re
 from pathlib import Path
 
+from ..report import item_rows
 from .figures import figures_for
 from .markup import to_html
 
 FORMATS = ("md", "html")
-
-
-def _item_rows(run):
-    rows = {}
-    for check in run.checks:
-        row = rows.setdefault((check.section, check.item or check.name), [0.0, 0.0, []])
-        row[0] += check.points
-        row[1] += check.max_points
-        if not check.passed and check.status not in row[2]:
-            row[2].append(check.status)
-    return rows
 
 
 def _cell(text):
@@ -33,7 +23,7 @@ def _check_title(check):
 def score_lines(run):
     """The per-item table as Markdown (also the CI job summary's table)."""
     lines = ["| section | item | points | status |", "|---|---|---|---|"]
-    for (section, item), (got, full, problems) in _item_rows(run).items():
+    for (section, item), (got, full, problems) in item_rows(run.checks).items():
         status = ", ".join(problems) if problems else "ok"
         lines.append(f"| {section} | {_cell(item)} | {got:g} / {full:g} | {_cell(status)} |")
     lines.append(f"| | **total** | **{run.score:g} / {run.max_score:g}** | |")
@@ -41,7 +31,7 @@ def score_lines(run):
 
 
 def _details(run):
-    lines, current, rows = [], None, _item_rows(run)
+    lines, current, rows = [], None, item_rows(run.checks)
     for check in run.checks:
         key = (check.section, check.item or check.name)
         if key != current:

@@ -8,15 +8,14 @@ works unchanged there and the official test split never reaches the kernel. The 
 test split in its own process and measures accuracy on it.
 """
 
-import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from d2l import fashion_mnist
+from d2l.idx import write_idx
 
 VAL_SIZE = 5000
 SPLIT_SEED = 0
@@ -28,13 +27,6 @@ class Staged:
     directory: Path              # train + carved-out validation split, for the kernel
     test: fashion_mnist.Split    # the official test split, for the grader only
     train_size: int
-
-
-def write_idx(path, array):
-    """Write a uint8 array as an uncompressed IDX file (images: rank 3, labels: rank 1)."""
-    array = np.ascontiguousarray(array, dtype=np.uint8)
-    header = struct.pack(">I", 0x800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + array.tobytes())
 
 
 def carve(train, val_size=VAL_SIZE, seed=SPLIT_SEED):

@@ -25,15 +25,8 @@ class TrainingKernel(KernelSession):
 
     def _install_agent(self):
         super()._install_agent()
-        bootstrap = (
-            "import sys as _s, types as _t\n"
-            "_m = _t.ModuleType('__grader_training__'); _s.modules['__grader_training__'] = _m\n"
-            f"exec(compile({TRAINING_SOURCE!r}, '<grader training>', 'exec'), _m.__dict__)\n"
-            "_m.install(_s.modules['__grader_agent__']); del _s, _t, _m\n"
-        )
-        reply = self._execute(bootstrap, timeout=120)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"could not install the training op: {reply['content'].get('evalue')}")
+        self._install_module("__grader_training__", TRAINING_SOURCE, "_s.modules['__grader_agent__']",
+                             "the training op", filename="<grader training>", timeout=120)
 
 
 def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
