@@ -26,6 +26,9 @@ def pytest_addoption(parser):
     group.addoption("--kernel-memory", type=float, default=6.0, help="GiB of memory per kernel (default 6)")
     group.addoption("--parallel-kernels", type=int, default=ExecutionLimits.parallel_kernels,
                     help=f"notebooks executed at the same time (default {ExecutionLimits.parallel_kernels})")
+    group.addoption("--require-sandbox", action="store_true",
+                    help="refuse to grade where student code cannot be confined (Landlock); "
+                         "without it, grading goes on and the scores say 'not sandboxed: <reason>'")
     group.addoption("--train", action="store_true",
                     help="also run the training checks (LeNet, ResNet-18 on Fashion-MNIST; needs a CUDA GPU)")
     group.addoption("--executed-dir", default=None,
@@ -50,7 +53,8 @@ def grading_session(request):
     limits = ExecutionLimits(cell_timeout=config.getoption("--cell-timeout"),
                              total_budget=config.getoption("--total-budget"),
                              memory_bytes=int(config.getoption("--kernel-memory") * 2**30),
-                             parallel_kernels=max(1, config.getoption("--parallel-kernels")))
+                             parallel_kernels=max(1, config.getoption("--parallel-kernels")),
+                             require_sandbox=config.getoption("--require-sandbox"))
     session = GradingSession(_submission_path(config), limits)
     state["session"] = session
     try:
@@ -93,7 +97,8 @@ def pytest_sessionfinish(session, exitstatus):
     if error is None and exitstatus not in (0, 1):
         error = f"pytest ended with status {int(exitstatus)}"
     elapsed = time.monotonic() - state.get("started", time.monotonic())
-    write_results(path, gradescope_json(results, elapsed, notes, error))
+    sandbox = grading.sandbox_note() if grading is not None else None
+    write_results(path, gradescope_json(results, elapsed, notes, error, sandbox=sandbox))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -108,6 +113,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     terminalreporter.section("scores")
     terminalreporter.write_line(score_table(results))
     grading = state.get("session")
+    if grading is not None and grading.sandbox_note():
+        terminalreporter.write_line(f"{grading.sandbox_note()}; `--require-sandbox` makes this an error")
     if grading is not None:
         notes = grading.execution_notes()
         if notes:

@@ -9,6 +9,8 @@ kills it.
 import json
 import os
 import queue
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -18,9 +20,14 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
-from nbclient import NotebookClient
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
+
+from .output_cap import CappedNotebookClient, OutputBudget, OutputLimits
+from .sandbox import SandboxUnavailable, sandbox_support
+from .sandbox.cgroups import PidsCgroup
+from .sandbox.environment import kernel_environment
+from .sandbox.policy import KernelLimits, kernel_policy
 
 KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_MIME = "application/x-convnet-grader+json"
@@ -38,6 +45,10 @@ class ExecutionLimits:
     memory_bytes: int = 6 * 2**30     # address-space cap of the kernel process
     probe_timeout: float = 60.0       # seconds per probe request
     parallel_kernels: int = min(2, os.cpu_count() or 1)  # notebooks executed at the same time
+    require_sandbox: bool = False     # refuse to run student code where it cannot be confined
+    max_processes: int = 256          # processes and threads a kernel may add
+    max_open_files: int = 4096
+    output: OutputLimits = field(default_factory=OutputLimits)
 
 
 @dataclass
@@ -45,6 +56,7 @@ class CellOutcome:
     index: int
     status: str          # "ok" | "error" | "timeout" | "killed the kernel" | "not run"
     error: str = ""
+    cut_bytes: int = 0   # output dropped by the caps
 
 
 @dataclass
@@ -68,79 +80,136 @@ class ProbeTimeout(RuntimeError):
     """A probe request did not answer in time (an endless loop in the student's code)."""
 
 
-def _kernel_environment(workdir):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("GRADER_", "PYTEST", "JPY_"))}
-    env.update({
-        # the notebook's own training cells are cut short: the grader measures training itself
-        "D2L_MAX_EPOCHS": "1",
-        "D2L_MAX_BATCHES": "2",
-        "PYTHONHASHSEED": "0",
-        "MPLBACKEND": "agg",
-        "CUDA_VISIBLE_DEVICES": "",
-        "PYDEVD_DISABLE_FILE_VALIDATION": "1",
-    })
-    env["HOME"] = env.get("HOME", str(workdir))
-    return env
-
-
-def _write_kernelspec(directory, limits, workdir, env_overrides=None):
+def _write_kernelspec(directory, env, policy_file):
     spec_dir = Path(directory) / "kernels" / "graded-python"
     spec_dir.mkdir(parents=True)
-    env = _kernel_environment(workdir)
-    env["GRADER_KERNEL_MEMORY_BYTES"] = str(limits.memory_bytes)
-    for key, value in (env_overrides or {}).items():  # e.g. the training kernel sees the GPU; None removes
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
     # --log-level=ERROR: ipykernel's start-up warnings (TCP without encryption) are not the
     # student's business and would drown the feedback; the kernel listens on loopback only.
-    spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "-f", "{connection_file}",
-                     "--log-level=ERROR"],
+    spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "--policy", str(policy_file),
+                     "-f", "{connection_file}", "--log-level=ERROR"],
             "display_name": "graded python", "language": "python", "env": env}
     (spec_dir / "kernel.json").write_text(json.dumps(spec))
     return KernelSpecManager(kernel_dirs=[str(Path(directory) / "kernels")])
 
 
+def not_sandboxed_reason(limits):
+    """None where kernels will be confined; else why not. Raises if confinement is required."""
+    available, detail = sandbox_support()
+    if available:
+        return None
+    if limits.require_sandbox:
+        raise SandboxUnavailable(f"--require-sandbox: {detail}")
+    return detail
+
+
 class KernelSession:
     """One submitted notebook, executed in one kernel that the probe step can then query."""
 
-    def __init__(self, nb, kinds, limits=None, workdir=None, env_overrides=None):
+    def __init__(self, nb, kinds, limits=None, env_overrides=None, data_dir=None):
         self.nb = nb
         self.kinds = kinds
         self.limits = limits or ExecutionLimits()
+        self.not_sandboxed = not_sandboxed_reason(self.limits)
         self._tmp = tempfile.TemporaryDirectory(prefix="grader-kernel-")
-        self.workdir = Path(workdir or Path(self._tmp.name) / "work")
-        self.workdir.mkdir(parents=True, exist_ok=True)
-        self.spec_manager = _write_kernelspec(Path(self._tmp.name) / "spec", self.limits, self.workdir, env_overrides)
+        root = Path(self._tmp.name)
+        # work/ and tmp/ are the kernel's; grader/ (policy, status, connection file) is not.
+        self.workdir, private_tmp, self._private = root / "work", root / "tmp", root / "grader"
+        for folder in (self.workdir, private_tmp, self._private):
+            folder.mkdir()
+        overrides = dict(env_overrides or {})
+        if data_dir is not None:
+            overrides["FASHION_MNIST_DIR"] = str(data_dir)
+        self.env = kernel_environment(self.workdir, private_tmp, overrides=overrides)
+        self._stderr = None
+        self.cgroup = PidsCgroup.create(self.limits.max_processes)
+        policy = kernel_policy(self.workdir, private_tmp, data_dir=data_dir, cgroup=self.cgroup,
+                               require=self.limits.require_sandbox, confine=self.not_sandboxed is None,
+                               status_file=self._private / "status.json",
+                               limits=KernelLimits(memory_bytes=self.limits.memory_bytes,
+                                                   max_processes=self.limits.max_processes,
+                                                   max_open_files=self.limits.max_open_files))
+        self.spec_manager = _write_kernelspec(root / "spec", self.env, policy.write(self._private / "policy.json"))
         self.client = None
         self.report = None
         self.restarts = 0
+        self.sandbox_status = {}
+        self.output_budget = OutputBudget(self.limits.output)
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self):
-        km = AsyncKernelManager(kernel_name="graded-python", kernel_spec_manager=self.spec_manager)
-        self.client = NotebookClient(
+        km = AsyncKernelManager(kernel_name="graded-python", kernel_spec_manager=self.spec_manager,
+                                connection_file=str(self._private / f"connection-{uuid.uuid4().hex}.json"))
+        self.client = CappedNotebookClient(
             self.nb, km=km, timeout=self.limits.cell_timeout, allow_errors=True,
             interrupt_on_timeout=False, record_timing=False, shutdown_kernel="immediate",
             resources={"metadata": {"path": str(self.workdir)}}, startup_timeout=60,
+            output_budget=self.output_budget,
         )
         self.client.km = km
-        run_sync(self.client.async_start_new_kernel)(cwd=str(self.workdir))
-        run_sync(self.client.async_start_new_kernel_client)()
-        self.probe_client = self.client.km.blocking_client()
-        self.probe_client.start_channels()
-        self.probe_client.wait_for_ready(timeout=60)
+        # The whole environment is given here: jupyter_client would otherwise lay the kernelspec's
+        # over the grader's own. What the kernel writes to its real stdout/stderr (not to the
+        # notebook) goes to a file only the grader reads, never to the grader's terminal.
+        self._close_stderr()
+        self._stderr = open(self._private / "kernel-stderr.txt", "ab")
+        try:
+            run_sync(self.client.async_start_new_kernel)(cwd=str(self.workdir), env=dict(self.env),
+                                                         stdout=subprocess.DEVNULL, stderr=self._stderr)
+            run_sync(self.client.async_start_new_kernel_client)()
+            self.probe_client = self.client.km.blocking_client()
+            self.probe_client.start_channels()
+            self.probe_client.wait_for_ready(timeout=60)
+        except RuntimeError as error:
+            raise RuntimeError(self._start_failure(error)) from None
+        self.sandbox_status = self._read_status()
         self._install_agent()
+
+    def _read_status(self):
+        try:
+            return json.loads((self._private / "status.json").read_text())
+        except (OSError, ValueError):
+            return {"confined": False, "reason": "the kernel wrote no sandbox status"}
+
+    def _start_failure(self, error):
+        status = self._read_status()
+        if self.limits.require_sandbox and not status.get("confined"):
+            return f"--require-sandbox: the kernel could not be confined: {status.get('reason', error)}"
+        try:
+            tail = (self._private / "kernel-stderr.txt").read_text(errors="replace")[-1500:].strip()
+        except OSError:
+            tail = ""
+        return f"{error}" + (f"; the kernel said: {tail}" if tail else "")
+
+    def _close_stderr(self):
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    def _stop_processes(self):
+        """Every process of this kernel ends here: the supervisor kills its descendants (daemons
+        included), then the cgroup, where there is one, catches whatever slipped past."""
+        km = self.client.km if self.client is not None else None
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is not None and process.poll() is None:
+            try:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=5)
+            except Exception:
+                pass
+        if self.cgroup is not None:
+            self.cgroup.kill_all()
 
     def close(self):
         if getattr(self, "probe_client", None) is not None:
             self.probe_client.stop_channels()
         if self.client is not None and self.client.km is not None:
+            self._stop_processes()
             try:
                 run_sync(self.client._async_cleanup_kernel)()
             except Exception:
                 pass
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        self._close_stderr()
         self.client = None
         self._tmp.cleanup()
 
@@ -205,7 +274,25 @@ class KernelSession:
         return report, None
 
     def _run_cell(self, cell, index):
-        """(outcome, whether the kernel was lost) for one cell."""
+        """(outcome, whether the kernel was lost) for one cell, its output within the caps."""
+        self.output_budget.start_cell()
+        try:
+            outcome, lost = self._execute_cell(cell, index)
+        finally:
+            cut = self.output_budget.finish_cell(cell)
+            self._drain_probe_channel()
+        outcome.cut_bytes = cut
+        return outcome, lost
+
+    def _drain_probe_channel(self):
+        """The probe client hears every cell's output too; drop it so it does not pile up there."""
+        try:
+            while True:
+                self.probe_client.get_iopub_msg(timeout=0)
+        except (queue.Empty, Exception):
+            pass
+
+    def _execute_cell(self, cell, index):
         try:
             run_sync(self.client.async_execute_cell)(cell, index)
         except CellTimeoutError:
@@ -236,9 +323,11 @@ class KernelSession:
     def _fresh_kernel(self):
         try:
             self.probe_client.stop_channels()
+            self._stop_processes()
             run_sync(self.client._async_cleanup_kernel)()
         except Exception:
             pass
+        self.output_budget = OutputBudget(self.limits.output)
         for cell in self.nb.cells:
             if cell.cell_type == "code":
                 cell.outputs = []

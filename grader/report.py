@@ -10,7 +10,8 @@ def totals(results):
     return sum(r.points for r in results), sum(r.max_points for r in results)
 
 
-def gradescope_json(results, execution_time, notes=(), error=None):
+def gradescope_json(results, execution_time, notes=(), error=None, sandbox=None):
+    """Gradescope's results.json; ``sandbox`` is None when every kernel ran confined, else why not."""
     score, max_score = totals(results)
     tests = []
     for r in results:
@@ -22,7 +23,8 @@ def gradescope_json(results, execution_time, notes=(), error=None):
             del test["status"]  # neither passed nor failed: it did not run here (0 of 0 points)
         tests.append(test)
     payload = {"score": round(score, 4), "max_score": round(max_score, 4), "execution_time": round(execution_time, 2),
-               "output_format": "md", "tests": tests}
+               "output_format": "md", "tests": tests,
+               "extra_data": {"sandbox": sandbox or "confined (Landlock)"}}
     lines = []
     if error:
         lines.append(f"**Grading did not finish:** {error}")

@@ -8,11 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import wire
 from .items import ITEMS, kinds_for_kernel
-from .kernel import ExecutionLimits, KernelSession
+from .kernel import ExecutionLimits, KernelSession, not_sandboxed_reason
 from .oracles import preload
 from .preprocess import prepare
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
 from .submission import read_submission
+from .training.data import kernel_copy
 
 
 def _inventory(kernel):
@@ -32,10 +33,14 @@ class GradingSession:
         self.inventory = {}     # notebook label -> {name: {"state": ...}}
         self.execution_seconds = 0.0
         self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
+        self.data_dir = None    # the staged Fashion-MNIST copy the kernels may read
+        self.unconfined = []    # why kernels ran without the sandbox, kept after they close
 
     def start(self):
         started = time.monotonic()
         preload()
+        not_sandboxed_reason(self.limits)   # --require-sandbox fails here, before any kernel starts
+        self.data_dir = kernel_copy()
         self.notebooks = read_submission(self.path)
         runnable = [entry for entry in self.notebooks if not entry.problem]
         # Kernels are separate processes: running a few notebooks at once uses the cores that
@@ -51,9 +56,11 @@ class GradingSession:
     def _execute(self, entry):
         """(entry, kernel, inventory) once the notebook ran; (entry, None, None) if it could not."""
         nb, entry.notes = prepare(entry.nb)
-        kernel = KernelSession(nb, kinds_for_kernel(), self.limits)
+        kernel = KernelSession(nb, kinds_for_kernel(), self.limits, data_dir=self.data_dir)
         try:
             kernel.start()
+            if not kernel.sandbox_status.get("confined"):
+                self.unconfined.append(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
             kernel.run_notebook()
             return entry, kernel, _inventory(kernel)
         except Exception as error:
@@ -105,8 +112,18 @@ class GradingSession:
         label, name = self.locate(item_name)
         return Probe(self.kernels[label], name, reference_sources)
 
+    def sandbox_note(self):
+        """None when every kernel ran confined; else 'not sandboxed: <reason>' for the reports."""
+        reasons = set(self.unconfined)
+        for kernel in self.kernels.values():
+            if not kernel.sandbox_status.get("confined"):
+                reasons.add(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
+        return f"not sandboxed: {'; '.join(sorted(reasons))}" if reasons else None
+
     def execution_notes(self):
         notes = []
+        if self.sandbox_note():
+            notes.append(self.sandbox_note() + " (student code ran with the grader's rights)")
         for entry in self.notebooks:
             notes.extend(f"{entry.label}: {note}" for note in entry.notes)
             if entry.problem:
@@ -121,4 +138,8 @@ class GradingSession:
                     notes.append(f"{entry.label}: the time budget ran out; later cells did not run")
                 for cell in report.failures():
                     notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
+                for cell in report.cells:
+                    if cell.cut_bytes:
+                        notes.append(f"{entry.label}: cell {cell.index + 1} printed too much; "
+                                     f"{cell.cut_bytes:,} bytes of its output were cut")
         return notes

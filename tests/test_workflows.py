@@ -13,11 +13,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from grader.sandbox import sandbox_support
 from notebook_factory import IMPORTS, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"
-GRADER_CHECKOUT = "grader-src"
+GRADER_CHECKOUT = "grader-src"               # where actions/checkout puts the grader...
+GRADER_DIR = "${{ runner.temp }}/grader"      # ...and where it runs from, outside the workspace
 CORR2D = ("def corr2d(X, K):\n    h, w = K.shape\n    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
           "    for i in range(Y.shape[0]):\n        for j in range(Y.shape[1]):\n"
           "            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()\n    return Y")
@@ -72,11 +74,14 @@ def test_autograde_takes_the_grader_from_the_pinned_instructor_repository():
         assert trusted[0]["with"]["path"] == GRADER_CHECKOUT
         student = [s for s in checkouts if s not in trusted]
         assert len(student) == 1 and student[0]["with"]["path"] == "submission"
+        move = step_running(job, f'mv {GRADER_CHECKOUT} "$RUNNER_TEMP/grader"')
         grading = step_running(job, "-m pytest grader")
-        assert grading["working-directory"] == GRADER_CHECKOUT and grading.get("continue-on-error") is True
+        assert grading["working-directory"] == GRADER_DIR and grading.get("continue-on-error") is True
         assert '--submission "$GITHUB_WORKSPACE/submission/assignment"' in grading["run"]
-        # nothing runs from the student's checkout, where a student could have changed the grader
-        assert all(s.get("working-directory", GRADER_CHECKOUT) == GRADER_CHECKOUT for s in job["steps"] if "run" in s)
+        assert "--require-sandbox" in grading["run"]
+        # nothing runs from the student's workspace, where a student could have changed the grader
+        assert all(s.get("working-directory") == GRADER_DIR for s in job["steps"] if "run" in s and s is not move)
+        assert job["steps"].index(move) < job["steps"].index(step_running(job, "make setup"))
 
 
 def test_autograde_publishes_summary_artifacts_and_classroom_points():
@@ -121,24 +126,28 @@ def test_autograde_scripts_hold_no_expressions():
 def _workspace(tmp_path):
     workspace = tmp_path / "workspace"
     write_notebook(workspace / "submission" / "assignment" / "7.2-cross-correlation.ipynb", IMPORTS, CORR2D)
-    (workspace / GRADER_CHECKOUT).symlink_to(REPO)
+    (tmp_path / "runner-temp").mkdir()
+    (tmp_path / "runner-temp" / "grader").symlink_to(REPO)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(GITHUB_WORKSPACE=str(workspace), GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
+    env.update(GITHUB_WORKSPACE=str(workspace), RUNNER_TEMP=str(tmp_path / "runner-temp"),
+               GITHUB_STEP_SUMMARY=str(tmp_path / "summary.md"),
                GITHUB_OUTPUT=str(tmp_path / "github_output"), GITHUB_ACTOR="alice", GPU_CHECKS="training")
     return workspace, env
 
 
 @pytest.mark.skipif(not (REPO / ".venv" / "bin" / "python").exists(), reason="the workflow calls .venv/bin/python")
+@pytest.mark.skipif(not sandbox_support()[0], reason=f"the jobs grade with --require-sandbox: {sandbox_support()[1]}")
 @pytest.mark.parametrize("job_id, out", [("grade", "out"), ("grade-gpu", "out-gpu")])
 def test_grading_job_commands_run_here(tmp_path, job_id, out):
     """Run the job's own grading and publishing commands, as the runner would (bash -eo pipefail)."""
     workspace, env = _workspace(tmp_path)
     job = autograde()["jobs"][job_id]
     for step in job["steps"]:
-        if step.get("working-directory") != GRADER_CHECKOUT:
+        if step.get("working-directory") != GRADER_DIR or "make setup" in step["run"]:
             continue  # checkouts, set-up, uploads: GitHub's side
         run = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
-                             cwd=workspace / GRADER_CHECKOUT, env=env, capture_output=True, text=True, timeout=600)
+                             cwd=tmp_path / "runner-temp" / "grader", env=env, capture_output=True, text=True,
+                             timeout=600)
         assert run.returncode == 0 or step.get("continue-on-error"), run.stdout[-2000:] + run.stderr[-2000:]
     results = json.loads((workspace / out / "results.json").read_text())
     assert (workspace / out / "feedback" / "feedback.md").is_file()

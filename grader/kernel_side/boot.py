@@ -1,13 +1,20 @@
-"""Kernel launcher: ``python -I boot.py -f CONNECTION_FILE``.
+"""Kernel launcher: ``python -I boot.py --policy POLICY.json -f CONNECTION_FILE ...``.
 
-Runs before any student code, in the kernel process: hides the grader and the reference
-solutions from imports, caps memory, then hands over to ipykernel.
+Runs before any student code. The process jupyter_client starts becomes a small *supervisor*
+that never runs student code: it is the child subreaper of everything the kernel starts, so a
+process that double-forks or calls ``setsid`` is still its descendant, and it kills them all when
+the kernel ends or the grader asks it to stop (SIGTERM). Its one child is the kernel proper,
+which, before importing ipykernel or starting any thread, joins its process cgroup, takes its
+resource limits and confines itself with Landlock (``sandbox.py``), then hands over to ipykernel.
 """
 
+import importlib.util
+import json
 import os
-import resource
 import sys
+from pathlib import Path
 
+HERE = Path(__file__).resolve().parent
 HIDDEN = {"solutions", "grader"}
 
 
@@ -20,11 +27,34 @@ class HideGraderPackages:
         return None
 
 
+def _load_sibling(name):
+    """``python -I`` leaves this folder off sys.path, so load the helper by file name."""
+    spec = importlib.util.spec_from_file_location(f"_grader_{name}", HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _take_policy(argv):
+    """Remove ``--policy PATH`` from argv (ipykernel must not see it); the policy, or {}."""
+    if "--policy" not in argv:
+        return {}
+    at = argv.index("--policy")
+    path = argv[at + 1]
+    del argv[at:at + 2]
+    return json.loads(Path(path).read_text())
+
+
+def _connection_file(argv):
+    return argv[argv.index("-f") + 1] if "-f" in argv else None
+
+
 def main():
+    policy = _take_policy(sys.argv)
+    sandbox = _load_sibling("sandbox")
+    supervised = sandbox.start_supervised(policy)   # returns only in the kernel process
+    sandbox.confine(policy, _connection_file(sys.argv), supervised)
     sys.meta_path.insert(0, HideGraderPackages())
-    limit = int(os.environ.get("GRADER_KERNEL_MEMORY_BYTES", "0") or 0)
-    if limit > 0:
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     from ipykernel import kernelapp
 
     kernelapp.launch_new_instance()

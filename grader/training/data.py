@@ -8,7 +8,11 @@ works unchanged there and the official test split never reaches the kernel. The 
 test split in its own process and measures accuracy on it.
 """
 
+import hashlib
+import os
+import shutil
 import tempfile
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,3 +59,53 @@ def stage(root=None, val_size=VAL_SIZE, download=True):
             write_idx(directory / f"{prefix}-labels-idx1-ubyte", split.labels.numpy())
         _staged[key] = (Staged(directory, test, len(kept)), holder)
     return _staged[key][0]
+
+
+def _source_key(directory, val_size):
+    """Changes whenever a source file does (path, size, modification time) or the split does."""
+    parts = [str(directory.resolve()), str(val_size), str(SPLIT_SEED)]
+    for name in sorted(fashion_mnist.FILES):
+        found = fashion_mnist._find(directory, name)
+        if found is None:
+            return None
+        stat = found.stat()
+        parts.append(f"{found.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+
+def _user_cache():
+    cache = os.environ.get("XDG_CACHE_HOME", "")
+    return Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
+
+
+def kernel_copy(root=None, val_size=VAL_SIZE, cache=None):
+    """The staged folder every kernel reads (train split and carved-out validation, no test split),
+    kept between runs in the user's cache so grading does not re-stage each time; None without data.
+
+    The grading kernels get it too: the book's data module reads the "test" files as its
+    validation split, and the real test split must never be readable by student code.
+    """
+    directory = fashion_mnist.data_dir(root)
+    key = _source_key(directory, val_size)
+    if key is None:
+        return None
+    cache = Path(cache) if cache else _user_cache() / "d2l-course" / "grader-staged"
+    target = cache / key
+    if (target / "complete").is_file():
+        return target
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", fashion_mnist.FashionMNISTChecksumWarning)
+            staged = stage(root, val_size, download=False)
+        cache.mkdir(parents=True, exist_ok=True)
+        building = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
+        for item in staged.directory.iterdir():
+            shutil.copyfile(item, building / item.name)
+        (building / "complete").write_text("staged by the grader\n")
+        try:
+            os.replace(building, target)
+        except OSError:   # another grader got there first
+            shutil.rmtree(building, ignore_errors=True)
+        return target if (target / "complete").is_file() else staged.directory
+    except fashion_mnist.FashionMNISTError:
+        return None

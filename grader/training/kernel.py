@@ -40,12 +40,12 @@ def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.outputs, cell.execution_count = [], None
-    env = {"FASHION_MNIST_DIR": str(data_dir)}
-    limits = grading.limits
+    env, limits = {}, grading.limits
     if gpu:
         env["CUDA_VISIBLE_DEVICES"] = os.environ.get("CUDA_VISIBLE_DEVICES")  # as the grader sees it
         limits = dataclasses.replace(limits, memory_bytes=0)
-    kernel = TrainingKernel(nb, grading.kinds, limits, env_overrides=env)
+    # The staged folder is all the kernel may read of the data; the sandbox keeps the real test split out.
+    kernel = TrainingKernel(nb, grading.kinds, limits, env_overrides=env, data_dir=data_dir)
     try:
         kernel.start()
         kernel.run_notebook()
