@@ -9,25 +9,17 @@ kills it.
 import json
 import os
 import queue
-import signal
-import subprocess
-import sys
-import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
 from .output_cap import CappedNotebookClient, OutputBudget, OutputLimits
-from .sandbox import SandboxUnavailable, sandbox_support
-from .sandbox.cgroups import PidsCgroup
-from .sandbox.environment import kernel_environment
-from .sandbox.policy import KernelLimits, kernel_policy
+from .sandbox.fence import KERNEL_NAME, KernelFence
 
 KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_MIME = "application/x-convnet-grader+json"
@@ -80,28 +72,6 @@ class ProbeTimeout(RuntimeError):
     """A probe request did not answer in time (an endless loop in the student's code)."""
 
 
-def _write_kernelspec(directory, env, policy_file):
-    spec_dir = Path(directory) / "kernels" / "graded-python"
-    spec_dir.mkdir(parents=True)
-    # --log-level=ERROR: ipykernel's start-up warnings (TCP without encryption) are not the
-    # student's business and would drown the feedback; the kernel listens on loopback only.
-    spec = {"argv": [sys.executable, "-I", str(KERNEL_SIDE / "boot.py"), "--policy", str(policy_file),
-                     "-f", "{connection_file}", "--log-level=ERROR"],
-            "display_name": "graded python", "language": "python", "env": env}
-    (spec_dir / "kernel.json").write_text(json.dumps(spec))
-    return KernelSpecManager(kernel_dirs=[str(Path(directory) / "kernels")])
-
-
-def not_sandboxed_reason(limits):
-    """None where kernels will be confined; else why not. Raises if confinement is required."""
-    available, detail = sandbox_support()
-    if available:
-        return None
-    if limits.require_sandbox:
-        raise SandboxUnavailable(f"--require-sandbox: {detail}")
-    return detail
-
-
 class KernelSession:
     """One submitted notebook, executed in one kernel that the probe step can then query."""
 
@@ -109,26 +79,10 @@ class KernelSession:
         self.nb = nb
         self.kinds = kinds
         self.limits = limits or ExecutionLimits()
-        self.not_sandboxed = not_sandboxed_reason(self.limits)
-        self._tmp = tempfile.TemporaryDirectory(prefix="grader-kernel-")
-        root = Path(self._tmp.name)
-        # work/ and tmp/ are the kernel's; grader/ (policy, status, connection file) is not.
-        self.workdir, private_tmp, self._private = root / "work", root / "tmp", root / "grader"
-        for folder in (self.workdir, private_tmp, self._private):
-            folder.mkdir()
-        overrides = dict(env_overrides or {})
-        if data_dir is not None:
-            overrides["FASHION_MNIST_DIR"] = str(data_dir)
-        self.env = kernel_environment(self.workdir, private_tmp, overrides=overrides)
-        self._stderr = None
-        self.cgroup = PidsCgroup.create(self.limits.max_processes)
-        policy = kernel_policy(self.workdir, private_tmp, data_dir=data_dir, cgroup=self.cgroup,
-                               require=self.limits.require_sandbox, confine=self.not_sandboxed is None,
-                               status_file=self._private / "status.json",
-                               limits=KernelLimits(memory_bytes=self.limits.memory_bytes,
-                                                   max_processes=self.limits.max_processes,
-                                                   max_open_files=self.limits.max_open_files))
-        self.spec_manager = _write_kernelspec(root / "spec", self.env, policy.write(self._private / "policy.json"))
+        self.fence = KernelFence(self.limits, env_overrides, data_dir)
+        self.workdir = self.fence.workdir
+        self.not_sandboxed = self.fence.not_sandboxed
+        self.cgroup = self.fence.cgroup
         self.client = None
         self.report = None
         self.restarts = 0
@@ -137,8 +91,8 @@ class KernelSession:
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self):
-        km = AsyncKernelManager(kernel_name="graded-python", kernel_spec_manager=self.spec_manager,
-                                connection_file=str(self._private / f"connection-{uuid.uuid4().hex}.json"))
+        km = AsyncKernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=self.fence.spec_manager,
+                                connection_file=self.fence.connection_file())
         self.client = CappedNotebookClient(
             self.nb, km=km, timeout=self.limits.cell_timeout, allow_errors=True,
             interrupt_on_timeout=False, record_timing=False, shutdown_kernel="immediate",
@@ -146,57 +100,20 @@ class KernelSession:
             output_budget=self.output_budget,
         )
         self.client.km = km
-        # The whole environment is given here: jupyter_client would otherwise lay the kernelspec's
-        # over the grader's own. What the kernel writes to its real stdout/stderr (not to the
-        # notebook) goes to a file only the grader reads, never to the grader's terminal.
-        self._close_stderr()
-        self._stderr = open(self._private / "kernel-stderr.txt", "ab")
         try:
-            run_sync(self.client.async_start_new_kernel)(cwd=str(self.workdir), env=dict(self.env),
-                                                         stdout=subprocess.DEVNULL, stderr=self._stderr)
+            run_sync(self.client.async_start_new_kernel)(**self.fence.launch_options())
             run_sync(self.client.async_start_new_kernel_client)()
             self.probe_client = self.client.km.blocking_client()
             self.probe_client.start_channels()
             self.probe_client.wait_for_ready(timeout=60)
         except RuntimeError as error:
-            raise RuntimeError(self._start_failure(error)) from None
-        self.sandbox_status = self._read_status()
+            raise RuntimeError(self.fence.start_failure(error)) from None
+        self.sandbox_status = self.fence.status()
         self._install_agent()
 
-    def _read_status(self):
-        try:
-            return json.loads((self._private / "status.json").read_text())
-        except (OSError, ValueError):
-            return {"confined": False, "reason": "the kernel wrote no sandbox status"}
-
-    def _start_failure(self, error):
-        status = self._read_status()
-        if self.limits.require_sandbox and not status.get("confined"):
-            return f"--require-sandbox: the kernel could not be confined: {status.get('reason', error)}"
-        try:
-            tail = (self._private / "kernel-stderr.txt").read_text(errors="replace")[-1500:].strip()
-        except OSError:
-            tail = ""
-        return f"{error}" + (f"; the kernel said: {tail}" if tail else "")
-
-    def _close_stderr(self):
-        if self._stderr is not None:
-            self._stderr.close()
-            self._stderr = None
-
     def _stop_processes(self):
-        """Every process of this kernel ends here: the supervisor kills its descendants (daemons
-        included), then the cgroup, where there is one, catches whatever slipped past."""
         km = self.client.km if self.client is not None else None
-        process = getattr(getattr(km, "provisioner", None), "process", None)
-        if process is not None and process.poll() is None:
-            try:
-                process.send_signal(signal.SIGTERM)
-                process.wait(timeout=5)
-            except Exception:
-                pass
-        if self.cgroup is not None:
-            self.cgroup.kill_all()
+        self.fence.stop_processes(getattr(getattr(km, "provisioner", None), "process", None))
 
     def close(self):
         if getattr(self, "probe_client", None) is not None:
@@ -207,11 +124,8 @@ class KernelSession:
                 run_sync(self.client._async_cleanup_kernel)()
             except Exception:
                 pass
-        if self.cgroup is not None:
-            self.cgroup.remove()
-        self._close_stderr()
+        self.fence.close()
         self.client = None
-        self._tmp.cleanup()
 
     def alive(self):
         return self.client is not None and run_sync(self.client.km.is_alive)()

@@ -8,10 +8,11 @@ from concurrent.futures import ThreadPoolExecutor
 
 from . import wire
 from .items import ITEMS, kinds_for_kernel
-from .kernel import ExecutionLimits, KernelSession, not_sandboxed_reason
+from .kernel import ExecutionLimits, KernelSession
 from .oracles import preload
 from .preprocess import prepare
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
+from .sandbox.fence import not_sandboxed_reason
 from .submission import read_submission
 from .training.data import kernel_copy
 
@@ -39,7 +40,7 @@ class GradingSession:
     def start(self):
         started = time.monotonic()
         preload()
-        not_sandboxed_reason(self.limits)   # --require-sandbox fails here, before any kernel starts
+        not_sandboxed_reason(self.limits.require_sandbox)   # --require-sandbox fails here, before any kernel starts
         self.data_dir = kernel_copy()
         self.notebooks = read_submission(self.path)
         runnable = [entry for entry in self.notebooks if not entry.problem]

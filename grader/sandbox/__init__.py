@@ -1,8 +1,9 @@
 """Step 3a of the pipeline: the fence around every kernel that runs student code.
 
-``policy`` says what a kernel may read and write, ``environment`` what it inherits, ``cgroups``
-how its processes are capped and killed; ``kernel_side/sandbox.py`` applies them inside the
-kernel before any student code runs. ``support`` says whether this machine can confine at all.
+``fence`` owns one kernel's fenced space and launch; ``policy`` says what a kernel may read and
+write, ``environment`` what it inherits, ``cgroups`` how its processes are capped and killed;
+``kernel_side/sandbox.py`` applies them inside the kernel before any student code runs.
+``support`` says whether this machine can confine at all.
 """
 
 from .support import SandboxUnavailable, sandbox_support
