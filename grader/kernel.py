@@ -25,6 +25,7 @@ KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_MIME = "application/x-convnet-grader+json"
 # Read once at import, before any notebook runs: a notebook could rewrite the file on disk.
 AGENT_SOURCE = (KERNEL_SIDE / "agent.py").read_text()
+PRINT_CAP_SOURCE = (KERNEL_SIDE / "print_cap.py").read_text()
 MAX_FATAL_CELLS = 3       # cells that may cost a kernel before the rest of the notebook is given up
 MAX_PROBE_RESTARTS = 5    # probes that may cost a kernel per notebook
 INTERRUPT_GRACE = 5.0     # seconds a kernel gets to come back after an interrupt
@@ -133,6 +134,9 @@ class KernelSession:
     def _install_agent(self):
         self._install_module("__grader_agent__", AGENT_SOURCE, f"{self.kinds!r}", "the grading agent",
                              filename="<grader agent>")
+        # a little under the grader's cap, so that the kernel's own note on what it cut still fits
+        self._install_module("__grader_print_cap__", PRINT_CAP_SOURCE, str(max(0, self.limits.output.cell_bytes - 1024)),
+                             "the print cap", filename="<grader print cap>")
 
     def _install_module(self, module_name, source, install_args, what, filename, timeout=60):
         """Run ``source`` in the kernel as module ``module_name`` and call its ``install(...)``."""

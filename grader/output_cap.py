@@ -7,12 +7,14 @@ to their share. So printing a gigabyte fills neither the grader's memory, nor th
 notebook on disk, nor the feedback built from it.
 """
 
+import re
 from dataclasses import dataclass
 
 import nbformat
 from nbclient import NotebookClient
 
 CAPPED = {"stream", "display_data", "execute_result", "error", "update_display_data"}
+KERNEL_NOTE = re.compile(r"\[grader: ([\d,]+) characters of output were cut in the kernel\]")
 ERROR_BYTES = 32 * 1024
 
 
@@ -83,12 +85,19 @@ class OutputBudget:
         self.cell_used = 0
 
     def finish_cell(self, cell):
+        """Close the cell's account: a note on what this cap dropped; returns all that was cut,
+        by this cap and by the kernel's own print cap (which leaves its note in the output)."""
         self.notebook_used += self.cell_used
+        in_kernel = 0
+        for output in cell.get("outputs", []):
+            found = KERNEL_NOTE.search(output.get("text", "") or "")
+            if found:
+                in_kernel += int(found.group(1).replace(",", ""))
         if self.cell_cut:
             cap = f"{self.limits.cell_bytes // 1024} KiB a cell, {self.limits.notebook_bytes // 2**20} MiB a notebook"
             cell.setdefault("outputs", []).append(nbformat.v4.new_output(
                 "stream", name="stderr", text=f"[grader: {self.cell_cut:,} bytes of output were cut here ({cap})]\n"))
-        cut, self.cell_cut = self.cell_cut, 0
+        cut, self.cell_cut = self.cell_cut + in_kernel, 0
         return cut
 
 
