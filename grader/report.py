@@ -3,11 +3,20 @@
 import json
 import os
 import tempfile
+from fractions import Fraction
 from pathlib import Path
+
+from .scoring import exact
 
 
 def totals(results):
-    return sum(r.points for r in results), sum(r.max_points for r in results)
+    """Exact sums (``Fraction``s where the results carry them)."""
+    return sum((r.points for r in results), Fraction(0)), sum((r.max_points for r in results), Fraction(0))
+
+
+def rounded(points, digits=4):
+    """The one rounding every rendering does, at the very end."""
+    return round(float(points), digits)
 
 
 def gradescope_json(results, execution_time, notes=(), error=None, sandbox=None):
@@ -16,13 +25,15 @@ def gradescope_json(results, execution_time, notes=(), error=None, sandbox=None)
     tests = []
     for r in results:
         output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
-        test = {"name": r.name, "score": round(r.points, 4), "max_score": round(r.max_points, 4),
+        test = {"name": r.name, "score": rounded(r.points), "max_score": rounded(r.max_points),
                 "status": "passed" if r.passed else "failed", "output": output,
-                "output_format": "md", "visibility": "after_published" if r.hidden else "visible"}
+                "output_format": "md", "visibility": "after_published" if r.hidden else "visible",
+                # exact shares, so tools that add the checks up again get the item's total exactly
+                "extra_data": {"points": str(exact(r.points)), "max_points": str(exact(r.max_points))}}
         if getattr(r, "skipped", False):
             del test["status"]  # neither passed nor failed: it did not run here (0 of 0 points)
         tests.append(test)
-    payload = {"score": round(score, 4), "max_score": round(max_score, 4), "execution_time": round(execution_time, 2),
+    payload = {"score": rounded(score), "max_score": rounded(max_score), "execution_time": round(execution_time, 2),
                "output_format": "md", "tests": tests,
                "extra_data": {"sandbox": sandbox or "confined (Landlock)"}}
     lines = []
@@ -48,7 +59,7 @@ def item_rows(results):
     """{(section, item): [points, max points, statuses that were not a pass]}, in report order."""
     rows = {}
     for r in results:
-        row = rows.setdefault((r.section, r.item or r.name), [0.0, 0.0, []])
+        row = rows.setdefault((r.section, r.item or r.name), [Fraction(0), Fraction(0), []])
         row[0] += r.points
         row[1] += r.max_points
         if not r.passed and r.status not in row[2]:
@@ -63,8 +74,8 @@ def score_table(results):
     lines = [f"{'sec':<4} {'item':<{width}} {'points':>13}  status", "-" * (width + 34)]
     for (section, item), (got, full, problems) in rows.items():
         status = "ok" if not problems else ", ".join(problems)
-        lines.append(f"{section:<4} {item:<{width}} {got:>6.2f} / {full:<5.2f} {status}")
+        lines.append(f"{section:<4} {item:<{width}} {float(got):>6.2f} / {float(full):<5.2f} {status}")
     score, max_score = totals(results)
     lines.append("-" * (width + 34))
-    lines.append(f"{'':<4} {'total':<{width}} {score:>6.2f} / {max_score:<5.2f}")
+    lines.append(f"{'':<4} {'total':<{width}} {float(score):>6.2f} / {float(max_score):<5.2f}")
     return "\n".join(lines)

@@ -5,7 +5,9 @@ Points are decided here, in the grader's process, from what the check verified i
 
 import traceback
 from dataclasses import dataclass
+from fractions import Fraction
 
+from .cell_failures import point_to_cause
 from .checks import ALL_CHECKS
 from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
@@ -20,8 +22,8 @@ class CheckResult:
     name: str
     item: str
     section: str
-    points: float
-    max_points: float
+    points: Fraction   # exact; reports round once, at the end
+    max_points: Fraction
     status: str        # passed | failed | not submitted | not implemented | could not run | ...
     feedback: str
     hidden: bool = False
@@ -35,10 +37,16 @@ class CheckResult:
         return self.status == SKIPPED
 
 
+def exact(number):
+    """A weight, fraction or point value as an exact ``Fraction`` (0.1 is 1/10, not 0.1000000000000000055)."""
+    return Fraction(str(number)) if isinstance(number, float) else Fraction(number)
+
+
 def check_points(check):
-    """The check's share of its item's points (by weight), so each item sums to its total."""
-    siblings = [c.weight for c in ALL_CHECKS if c.item == check.item]
-    return ITEMS[check.item].points * check.weight / sum(siblings)
+    """The check's exact share of its item's points (by weight): an item's shares add up to its
+    total exactly, and every report rounds once, at the end (a third of 4 points is 4/3)."""
+    siblings = sum(exact(c.weight) for c in ALL_CHECKS if c.item == check.item)
+    return exact(ITEMS[check.item].points) * exact(check.weight) / siblings
 
 
 def run_check(session, check):
@@ -46,7 +54,7 @@ def run_check(session, check):
     full = check_points(check)
 
     def result(points, status, feedback, out_of=full):
-        return CheckResult(check.test_name, item.name, item.section, points, out_of, status,
+        return CheckResult(check.test_name, item.name, item.section, exact(points), exact(out_of), status,
                            feedback, check.hidden)
 
     try:
@@ -62,14 +70,14 @@ def run_check(session, check):
     except CheckSkipped as skipped:
         return result(0.0, SKIPPED, skipped.reason, out_of=0.0)
     except CheckFailed as failed:
-        return result(full * failed.fraction, FAILED, failed.feedback)
+        return result(full * exact(failed.fraction), FAILED, point_to_cause(failed.feedback, session.cell_failures()))
     except ProbeFailure as failure:
         if failure.kind in (TIMED_OUT, KERNEL_DIED):
             session.poisoned[check.item] = failure
         text = failure.message
         if failure.kind == NOT_IMPLEMENTED:
             text = f"{item.name} is not implemented yet ({failure.message})"
-        return result(0.0, failure.kind, text)
+        return result(0.0, failure.kind, point_to_cause(text, session.cell_failures()))
     except Exception:  # a bug in the grader must not look like the student's mistake
         return result(0.0, GRADER_ERROR, "the grader itself failed on this check; tell your instructor.\n\n```\n"
                       + traceback.format_exc(limit=6) + "```")

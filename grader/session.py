@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from . import wire
+from .cell_failures import cell_failure
 from .items import ITEMS, kinds_for_kernel
 from .kernel import ExecutionLimits, KernelSession
 from .oracles import preload
@@ -36,6 +37,8 @@ class GradingSession:
         self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
         self.data_dir = None    # the staged Fashion-MNIST copy the kernels may read
         self.unconfined = []    # why kernels ran without the sandbox, kept after they close
+        self.reports = {}       # notebook label -> ExecutionReport, kept after the kernels close
+        self.executed = {}      # notebook label -> the notebook as it ran (sources and outputs)
 
     def start(self):
         started = time.monotonic()
@@ -63,6 +66,7 @@ class GradingSession:
             if not kernel.sandbox_status.get("confined"):
                 self.unconfined.append(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
             kernel.run_notebook()
+            self.executed[entry.label] = kernel.nb
             return entry, kernel, _inventory(kernel)
         except Exception as error:
             entry.problem = f"could not be executed: {type(error).__name__}: {error}"
@@ -70,9 +74,14 @@ class GradingSession:
             return entry, None, None
 
     def close(self):
-        for kernel in self.kernels.values():
+        for label, kernel in self.kernels.items():
+            self.reports[label] = kernel.report   # the notes are written after the kernels are gone
             kernel.close()
         self.kernels.clear()
+
+    def _report(self, label):
+        kernel = self.kernels.get(label)
+        return kernel.report if kernel is not None else self.reports.get(label)
 
     # ---- who answers for a graded name ----------------------------------------------------
     def locate(self, item_name):
@@ -106,8 +115,21 @@ class GradingSession:
         raise ProbeFailure(NOT_SUBMITTED, f"no notebook defines {item_name}")
 
     def _died_early(self, entry):
-        kernel = self.kernels.get(entry.label)
-        return kernel is not None and kernel.report is not None and kernel.report.kernel_died
+        report = self._report(entry.label)
+        return report is not None and report.kernel_died
+
+    def cell_failures(self):
+        """Every cell that raised, with the line and the names it never got to (``cell_failures``)."""
+        found = []
+        for entry in self.notebooks:
+            report, nb = self._report(entry.label), self.executed.get(entry.label)
+            if report is None or nb is None:
+                continue
+            for outcome in report.failures():
+                if outcome.status == "error":
+                    found.append(cell_failure(entry.label, nb.cells[outcome.index], outcome.index, outcome.error,
+                                              kinds_for_kernel()))
+        return found
 
     def probe(self, item_name, reference_sources=None):
         label, name = self.locate(item_name)
@@ -129,16 +151,17 @@ class GradingSession:
             notes.extend(f"{entry.label}: {note}" for note in entry.notes)
             if entry.problem:
                 notes.append(f"{entry.label} {entry.problem}")
-            kernel = self.kernels.get(entry.label)
-            if kernel and kernel.report:
-                report = kernel.report
+            report = self._report(entry.label)
+            if report:
                 if report.fatal_cells:
                     cells = ", ".join(str(i + 1) for i in report.fatal_cells)
                     notes.append(f"{entry.label}: cell {cells} stopped the kernel; the notebook was re-run without it")
                 if report.budget_exhausted:
                     notes.append(f"{entry.label}: the time budget ran out; later cells did not run")
                 for cell in report.failures():
-                    notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
+                    if cell.status != "error":
+                        notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
+                notes.extend(f.note() for f in self.cell_failures() if f.notebook == entry.label)
                 for cell in report.cells:
                     if cell.cut_bytes:
                         notes.append(f"{entry.label}: cell {cell.index + 1} printed too much; "

@@ -14,4 +14,4 @@ def test_check(check, grading_session, record_check):
         pytest.skip(result.feedback)
     if not result.passed:
         detail = "" if result.hidden else f"\n{result.feedback}"
-        pytest.fail(f"{result.status} ({result.points:.2f} of {result.max_points:.2f} points){detail}", pytrace=False)
+        pytest.fail(f"{result.status} ({float(result.points):.2f} of {float(result.max_points):.2f} points){detail}", pytrace=False)

@@ -4,7 +4,7 @@ included), notes on running the notebooks, and training curves; Markdown or HTML
 import re
 from pathlib import Path
 
-from ..report import item_rows
+from ..report import item_rows, rounded
 from .figures import figures_for
 from .markup import to_html
 
@@ -25,7 +25,7 @@ def score_lines(run):
     lines = ["| section | item | points | status |", "|---|---|---|---|"]
     for (section, item), (got, full, problems) in item_rows(run.checks).items():
         status = ", ".join(problems) if problems else "ok"
-        lines.append(f"| {section} | {_cell(item)} | {got:g} / {full:g} | {_cell(status)} |")
+        lines.append(f"| {section} | {_cell(item)} | {rounded(got, 2):g} / {rounded(full, 2):g} | {_cell(status)} |")
     lines.append(f"| | **total** | **{run.score:g} / {run.max_score:g}** | |")
     return lines
 
@@ -37,8 +37,8 @@ def _details(run):
         if key != current:
             current = key
             got, full, _ = rows[key]
-            lines += ["", f"### {check.section} {key[1]}: {got:g} / {full:g}"]
-        points = "skipped" if check.skipped else f"{check.points:g} / {check.max_points:g}"
+            lines += ["", f"### {check.section} {key[1]}: {rounded(got, 2):g} / {rounded(full, 2):g}"]
+        points = "skipped" if check.skipped else f"{rounded(check.points, 2):g} / {rounded(check.max_points, 2):g}"
         lines += ["", f"**{_check_title(check)}**: {check.status} ({points})"]
         if check.hidden:
             lines += ["", "*A hidden check: its details are published after the deadline.*"]

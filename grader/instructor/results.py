@@ -7,10 +7,12 @@ score table a student sees.
 import json
 import re
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 
 from ..items import ITEMS
-from ..scoring import CheckResult
+from ..report import rounded
+from ..scoring import CheckResult, exact
 
 _TEST_NAME = re.compile(r"^(?P<section>\d+\.\d+) (?P<item>\w+): ")
 _STATUS = re.compile(r"^\*\*(?P<status>[^*]+)\*\*")
@@ -39,13 +41,21 @@ class GradedRun:
         return found + [note for note in self.notes if any(s in note for s in SERIOUS_NOTES)]
 
     def item_points(self):
-        """{item: (points, max points)} in the order of the items table."""
-        table = {name: [0.0, 0.0] for name in ITEMS}
+        """{item: (points, max points)} in the order of the items table, summed exactly, rounded once."""
+        table = {name: [Fraction(0), Fraction(0)] for name in ITEMS}
         for check in self.checks:
             if check.item in table:
                 table[check.item][0] += check.points
                 table[check.item][1] += check.max_points
-        return {name: (round(got, 4), round(full, 4)) for name, (got, full) in table.items()}
+        return {name: (rounded(got), rounded(full)) for name, (got, full) in table.items()}
+
+
+def _points(test, exact_key, rounded_key):
+    """A test's points: the exact share the grader wrote, else the rounded score (older files)."""
+    try:
+        return Fraction(str((test.get("extra_data") or {})[exact_key]))
+    except (KeyError, TypeError, ValueError, ZeroDivisionError):
+        return exact(float(test.get(rounded_key, 0) or 0))
 
 
 def _check(test):
@@ -58,8 +68,9 @@ def _check(test):
     status = status["status"] if status else str(test.get("status", "failed"))
     feedback = output[len(status) + 4:].strip() if output.startswith(f"**{status}**") else output
     hidden = test.get("visibility") == "after_published"
-    return CheckResult(name=name, item=item, section=section, points=float(test.get("score", 0)),
-                       max_points=float(test.get("max_score", 0)), status=status, feedback=feedback, hidden=hidden)
+    return CheckResult(name=name, item=item, section=section, points=_points(test, "points", "score"),
+                       max_points=_points(test, "max_points", "max_score"), status=status, feedback=feedback,
+                       hidden=hidden)
 
 
 def parse(payload):

@@ -1,0 +1,48 @@
+"""A cell that raises: the notes name it, its error, the line, and what it never defined; a
+NameError in a check's feedback points back to it; the notes outlive the kernels."""
+
+from grader.cell_failures import cell_failure, lost_names, point_to_cause
+from grader.checks import ALL_CHECKS
+from grader.scoring import run_check
+from grader.session import GradingSession
+from notebook_factory import QUICK, write_notebook
+
+IMPORTS_AFTER_A_MISSING_MODULE = ("import torchinfo\nimport torch\nfrom torch import nn\n"
+                                  "from torch.nn import functional as F\nfrom d2l import torch as d2l")
+CORR2D_WITH_F = "def corr2d(X, K):\n    return F.conv2d(X[None, None], K[None, None])[0, 0]"
+
+
+def test_lost_names_are_the_statements_from_the_failing_line_on():
+    source = "import os\n%matplotlib inline\nx = 1 / 0\nimport torch as T\ndef corr2d(X, K):\n    pass\npool2d = 3"
+    imported, defined = lost_names(source, 3, {"corr2d", "pool2d", "x"})
+    assert imported == ["T"] and defined == ["x", "corr2d", "pool2d"]
+    assert lost_names("def broken(:\n    pass", 1, {"broken"}) == ([], [])
+
+
+def test_a_failure_inside_a_definition_loses_that_definition():
+    source = "class Conv2D:\n    weight = undefined_name\n\ndef later():\n    pass"
+    assert lost_names(source, 2, {"Conv2D", "later"}) == ([], ["Conv2D", "later"])
+
+
+def test_a_name_error_points_to_the_cell_that_never_defined_the_name():
+    cell = {"source": IMPORTS_AFTER_A_MISSING_MODULE, "outputs": [{
+        "output_type": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'torchinfo'",
+        "traceback": ["\x1b[31mModuleNotFoundError\x1b[39m", "Cell \x1b[32mIn[1], line 1\x1b[39m", "----> 1 import"]}]}
+    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'torchinfo'", set())
+    assert failure.line == 1 and failure.code == "import torchinfo"
+    text = point_to_cause("raised `NameError: name 'F' is not defined`", [failure])
+    assert "`F` is not defined because hw.ipynb cell 1 raised ModuleNotFoundError" in text
+    assert point_to_cause("raised `NameError: name 'G' is not defined`", [failure]).count("because") == 0
+
+
+def test_notes_and_feedback_name_the_failing_import_cell_even_after_the_kernels_closed(tmp_path):
+    nb = write_notebook(tmp_path / "7.2-cross-correlation.ipynb", IMPORTS_AFTER_A_MISSING_MODULE, CORR2D_WITH_F)
+    session = GradingSession(nb, QUICK).start()
+    try:
+        result = run_check(session, next(c for c in ALL_CHECKS if c.item == "corr2d"))
+    finally:
+        session.close()
+    assert "because 7.2-cross-correlation.ipynb cell 1 raised ModuleNotFoundError" in result.feedback
+    (note,) = [n for n in session.execution_notes() if "cell 1" in n]
+    assert "No module named 'torchinfo'" in note and "line 1 (`import torchinfo`)" in note
+    assert "never imported torchinfo, torch, nn, F, d2l" in note
