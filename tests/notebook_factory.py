@@ -1,5 +1,7 @@
 """Build small notebooks for grader tests, and grade them in-process the way the plugin does."""
 
+from fractions import Fraction
+
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
@@ -32,7 +34,7 @@ def grade(path, items=None, limits=QUICK):
             if items is not None and check.item not in items:
                 continue
             result = run_check(session, check)
-            got, full, statuses, feedback = table.setdefault(check.item, [0.0, 0.0, [], []])
+            got, full, statuses, feedback = table.setdefault(check.item, [Fraction(0), Fraction(0), [], []])
             table[check.item][0] += result.points
             table[check.item][1] += result.max_points
             statuses.append(result.status)

@@ -6,11 +6,11 @@ leaves that module out, so it is optional here.
 
 import importlib
 
-from . import sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models
+from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models
 from ..training import checks as training  # GPU-only, opt-in: skipped elsewhere
 
 ALL_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *sec_models.CHECKS,
-              *training.CHECKS]
+              *interfaces.CHECKS, *training.CHECKS]
 
 try:
     ALL_CHECKS += importlib.import_module(f"{__name__}.hidden").CHECKS

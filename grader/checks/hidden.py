@@ -17,18 +17,6 @@ from .sec_models import reference_factory
 
 
 @st.composite
-def thin_or_large(draw):
-    """One-row and one-column images and kernels, and images up to 12 x 12."""
-    shape = draw(st.sampled_from(["row", "column", "large"]))
-    if shape == "large":
-        return draw(domain.image_and_kernel(max_side=12))
-    n, k = draw(st.integers(1, 12)), draw(st.integers(1, 12))
-    k = min(k, n)
-    image, kernel = ((1, n), (1, k)) if shape == "row" else ((n, 1), (k, 1))
-    return draw(domain.tensors(image)), draw(domain.tensors(kernel))
-
-
-@st.composite
 def negative_windows(draw):
     X, window = draw(domain.image_and_window())
     return (-(X.abs() + 0.25), window), {}
@@ -44,7 +32,7 @@ def large_geometry(draw):
 
 RANDOM_IMAGE = torch.rand(6, 6, generator=torch.Generator().manual_seed(5)) * 2 - 1
 CHECKS = [
-    agrees_with("corr2d", "one-row, one-column and larger images", st.tuples(thin_or_large(), st.just({})),
+    agrees_with("corr2d", "images up to 12x12", st.tuples(domain.image_and_kernel(max_side=12), st.just({})),
                 cross_correlation, hidden=True, scale=summed_sizes),
     graded("learn_kernel", "learns a 2x2 kernel from a random image",
            learns(RANDOM_IMAGE, torch.tensor([[0.5, -1.0], [0.25, 1.0]]),
@@ -57,8 +45,8 @@ CHECKS = [
                 compare=same_shape, hidden=True),
     agrees_with("pool2d", "max pooling of all-negative images", negative_windows(), max_pool, hidden=True),
     agrees_with("avg_pooling_via_convolution", "strides from 2 to 5 on larger images",
-                st.tuples(domain.image_and_window(max_side=11), st.integers(2, 5)).map(
-                    lambda c: (c[0], {"stride": c[1]})),
+                domain.image_window_and_stride(max_side=11, strides=(2, 5)).map(
+                    lambda c: ((c[0], c[1]), {"stride": c[2]})),
                 avg_pool_strided, hidden=True),
     *model_checks("LeNet", reference_factory("LeNet"), kwargs={"num_classes": 5}, hidden=True, kinds=("equivalence",),
                   variant="5 classes"),

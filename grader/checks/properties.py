@@ -153,3 +153,13 @@ def fixed_cases(item, title, cases, oracle, weight=1.0, hidden=False, reference=
         return success
 
     return graded(item, title, run, weight, hidden, reference)
+
+
+DEGENERATE = "degenerate shapes: 1x1, one row, one column, window as large as the image"
+
+
+def degenerate_shapes(item, cases, oracle, weight=1.0, compare=None, names=None, hints=()):
+    """The shapes ordinary properties leave out, as one check with its own share of the points:
+    a result that loses an axis of size 1 (``squeeze()``) costs this share, not the whole item."""
+    return fixed_cases(item, DEGENERATE, cases, oracle, weight, compare=compare, names=names, hints=hints,
+                       success="right on every degenerate shape")

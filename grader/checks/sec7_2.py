@@ -8,7 +8,7 @@ from ..compare import literal, tensor_mismatch
 from . import strategies as domain
 from .base import CheckFailed, graded
 from .models import well_formed
-from .properties import agrees_with, fixed_example
+from .properties import agrees_with, degenerate_shapes, fixed_example
 
 BOOK_X = torch.arange(9.0).reshape(3, 3)
 BOOK_K = torch.tensor([[0.0, 1.0], [2.0, 3.0]])
@@ -113,6 +113,75 @@ def learns(X, K, kwargs, tolerance, what):
     return run
 
 
+RULE_X = edge_image()
+RULE_Y = cross_correlation(RULE_X, torch.tensor([[1.0, -1.0, 0.5]]))
+RULE_SIZE, RULE_LR = (1, 3), 0.01
+START = {"num_epochs": 1, "lr": 0.0, "seed": 3}
+
+
+def step(W, lr=RULE_LR):
+    """One step of the book's rule: W - lr * d/dW sum((corr2d(X, W) - Y)**2), in float64."""
+    W = W.double().clone().requires_grad_()
+    ((cross_correlation(RULE_X, W).double() - RULE_Y.double()) ** 2).sum().backward()
+    return (W - lr * W.grad).detach()
+
+
+def update_rule(cases, explain):
+    """learn_kernel called on ``cases`` (kwargs on the fixed X, Y) in one round trip; ``explain``
+    gets the returned kernels and returns what is wrong with them, or None."""
+
+    def run(probe):
+        calls = [((RULE_X, RULE_Y), {"kernel_size": RULE_SIZE, **kwargs}) for kwargs in cases]
+        kernels = []
+        for kwargs, (ok, got) in zip(cases, probe.cases(calls)):
+            call = "learn_kernel(X, Y, " + ", ".join(f"{k}={v!r}" for k, v in {"kernel_size": RULE_SIZE, **kwargs}.items()) + ")"
+            if not ok:
+                raise CheckFailed(f"`{call}` raised `{got}`")
+            if not isinstance(got, torch.Tensor) or got.numel() != RULE_SIZE[0] * RULE_SIZE[1]:
+                raise CheckFailed(f"`{call}` should return a kernel of shape {RULE_SIZE}; got {got!r:.200}")
+            kernels.append(got.reshape(RULE_SIZE).double())
+        problem = explain(*kernels)
+        if problem:
+            raise CheckFailed(f"with X the 6x8 edge image and Y = corr2d(X, [[1, -1, 0.5]]): {problem}")
+        return "follows the update rule"
+
+    return run
+
+
+def _differs(want, got):
+    return tensor_mismatch(want.float(), got.float(), rtol=1e-3, atol=1e-4)
+
+
+def lr_rule(start, frozen, one_step):
+    if _differs(start, frozen):
+        return (f"with lr=0.0 the kernel must stay where it started (`{literal(start.float())}`), "
+                f"got `{literal(frozen.float())}`: is lr used?")
+    want = step(start)
+    if _differs(want, one_step):
+        return (f"one epoch with lr={RULE_LR} from `{literal(start.float())}` should give start - lr * gradient = "
+                f"`{literal(want.float())}`, got `{literal(one_step.float())}` (the gradient of the summed "
+                "squared error, scaled by lr, subtracted once)")
+    return None
+
+
+def epochs_rule(start, one_step, two_steps):
+    if not _differs(start, one_step) or not _differs(one_step, two_steps):
+        return "lr=0, then one and two epochs with lr > 0 should give three different kernels: is num_epochs used?"
+    want = step(one_step)
+    if _differs(want, two_steps):
+        return (f"the second epoch should be one more step from where the first ended, `{literal(want.float())}`; "
+                f"got `{literal(two_steps.float())}` (zero the gradient before each backward pass)")
+    return None
+
+
+def seed_rule(start, same_seed_again, other_seed):
+    if _differs(start, same_seed_again):
+        return "the same seed gave two different starting kernels: seed the random start with torch.manual_seed(seed)"
+    if not _differs(start, other_seed):
+        return "seed=3 and seed=4 start from the same kernel: is seed used?"
+    return None
+
+
 CHECKS = [
     fixed_example("corr2d", "the book's 3x3 example", (BOOK_X, BOOK_K), {}, torch.tensor([[19.0, 25.0], [37.0, 43.0]]),
                   names=("X", "K"), hints=CORR2D_HINTS),
@@ -120,14 +189,24 @@ CHECKS = [
                   lambda: cross_correlation(edge_image(), EDGE_K), names=("X", "K"), hints=CORR2D_HINTS),
     agrees_with("corr2d", "matches F.conv2d on generated images and kernels",
                 st.tuples(domain.image_and_kernel(), st.just({})), cross_correlation, weight=2,
-                explicit=CORR2D_EDGES, hints=CORR2D_HINTS, scale=summed_sizes),
+                hints=CORR2D_HINTS, scale=summed_sizes),
+    degenerate_shapes("corr2d", CORR2D_EDGES, cross_correlation, hints=CORR2D_HINTS),
     graded("Conv2D", "parameters, forward = corr2d + bias, gradients", conv2d_layer),
     graded("learn_kernel", "gradient descent recovers [1, -1]",
            learns(edge_image(), EDGE_K, {}, 0.2, "the edge kernel")),
-    graded("learn_kernel", "uses its lr and num_epochs", learns(edge_image(), EDGE_K, {"lr": 0.02, "num_epochs": 40},
-                                                                 0.01, "the edge kernel")),
+    # The start is read as one epoch with lr=0 (a lazy layer, as in the book, has no weights before
+    # its first forward pass, so num_epochs=0 cannot show it).
+    graded("learn_kernel", "lr: lr=0 keeps the start, one epoch is start - lr * gradient",
+           update_rule([START, {"num_epochs": 4, "lr": 0.0, "seed": 3}, {"num_epochs": 1, "lr": RULE_LR, "seed": 3}],
+                       lr_rule)),
+    graded("learn_kernel", "num_epochs: each epoch is one more step of the rule",
+           update_rule([START, {"num_epochs": 1, "lr": RULE_LR, "seed": 3}, {"num_epochs": 2, "lr": RULE_LR, "seed": 3}],
+                       epochs_rule)),
+    graded("learn_kernel", "seed and kernel_size: a seeded start of the asked shape",
+           update_rule([START, START, {**START, "seed": 4}], seed_rule), weight=0.5),
     fixed_example("diagonal_edge_image", "the exercise's 6x8 image", (), {}, lambda: diagonal(6, 8)),
     agrees_with("diagonal_edge_image", "any height and width",
-                st.tuples(st.tuples(st.integers(1, 9), st.integers(1, 9)), st.just({})), diagonal,
-                explicit=[((1, 1), {}), ((5, 2), {}), ((2, 5), {})]),
+                st.tuples(st.tuples(st.integers(2, 9), st.integers(2, 9)), st.just({})), diagonal,
+                explicit=[((5, 2), {}), ((2, 5), {})]),
+    degenerate_shapes("diagonal_edge_image", [((1, 1), {}), ((4, 1), {}), ((1, 4), {})], diagonal, weight=0.5),
 ]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from .. import wire
 from . import strategies as domain
-from .properties import agrees_with, fixed_cases
+from .properties import agrees_with, degenerate_shapes, fixed_cases
 
 BOOK_X = torch.arange(64.0).reshape(8, 8) / 8
 BOOK_SETTINGS = [  # the section's four layers, all on an 8x8 input: 8x8, 8x8, 4x4, 2x2
@@ -23,7 +23,7 @@ def conv_layer(kernel, pad, stride, weight, bias):
 
 @st.composite
 def conv_cases(draw):
-    (h, w), kernel, pad, stride = draw(domain.conv_geometry())
+    (h, w), kernel, pad, stride = draw(domain.conv_geometry(ordinary=True))
     conv = conv_layer(kernel, pad, stride, draw(domain.tensors((1, 1) + kernel)), draw(domain.tensors((1,))))
     return (conv, draw(domain.tensors((h, w)))), {}
 
@@ -81,9 +81,12 @@ CHECKS = [
     fixed_cases("comp_conv2d", "the section's four layers on an 8x8 input", [book_case(*s) for s in BOOK_SETTINGS],
                 applied),
     agrees_with("comp_conv2d", "applies the layer to a 2-D input (any padding and stride)", conv_cases(), applied,
-                weight=2, scale=applied_scale,
-                explicit=[book_case((1, 1), (0, 0), (1, 1), torch.tensor([[2.0]])),
-                          book_case((2, 2), (1, 0), (3, 1), torch.tensor([[1.0, -2.0], [0.5, 3.0]]))]),
+                weight=2, scale=applied_scale),
+    degenerate_shapes("comp_conv2d", [book_case((1, 1), (0, 0), (1, 1), torch.tensor([[2.0]])),
+                                      book_case((2, 2), (1, 0), (3, 1), torch.tensor([[1.0, -2.0], [0.5, 3.0]])),
+                                      book_case((1, 3), (0, 0), (1, 1), torch.tensor([[1.0, 2.0, -1.0, 0.5]])),
+                                      book_case((3, 1), (0, 0), (2, 1), torch.tensor([[1.0], [2.0], [-1.0]]))],
+                      applied),
     agrees_with("conv_output_shape", "matches nn.Conv2d's output size", domain.shape_arguments(), output_shape,
                 compare=same_shape, hints=SHAPE_HINTS,
                 explicit=[((torch.Size([8, 8]), 3), {"padding": 1}),

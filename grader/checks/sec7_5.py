@@ -5,7 +5,7 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from . import strategies as domain
-from .properties import agrees_with, fixed_example
+from .properties import agrees_with, degenerate_shapes, fixed_example
 
 BOOK_X = torch.arange(9.0).reshape(3, 3)
 
@@ -33,8 +33,8 @@ def windows(mode=None):
 
 @st.composite
 def strided_windows(draw):
-    X, window = draw(domain.image_and_window())
-    return (X, window), {"stride": draw(st.integers(1, 3))}
+    X, window, stride = draw(domain.image_window_and_stride())
+    return (X, window), {"stride": stride}
 
 
 IGNORES_MODE = "look at the mode argument: 'avg' asks for the mean of each window"
@@ -48,14 +48,17 @@ CHECKS = [
                   names=("X", "pool_size")),
     fixed_example("pool2d", "the book's avg example", (BOOK_X, (2, 2), "avg"), {},
                   torch.tensor([[2.0, 3.0], [5.0, 6.0]]), names=("X", "pool_size", "mode"), hints=POOL_HINTS),
-    agrees_with("pool2d", "max mode matches F.max_pool2d", windows("max"), max_pool,
-                explicit=[(args, {"mode": "max"}) for args, _ in EDGES]),
+    agrees_with("pool2d", "max mode matches F.max_pool2d", windows("max"), max_pool),
     agrees_with("pool2d", "avg mode matches F.avg_pool2d", windows("avg"), avg_pool, hints=POOL_HINTS,
-                scale=pooled_scale, explicit=[(args, {"mode": "avg"}) for args, _ in EDGES]),
+                scale=pooled_scale),
     agrees_with("pool2d", "max is the default mode", windows(), max_pool, weight=0.5),
+    degenerate_shapes("pool2d", [(args, {"mode": mode}) for mode in ("max", "avg") for args, _ in EDGES],
+                      lambda X, p, mode="max": max_pool(X, p) if mode == "max" else avg_pool(X, p),
+                      names=("X", "pool_size"), hints=POOL_HINTS),
     agrees_with("avg_pooling_via_convolution", "equals average pooling with stride 1", windows(), avg_pool_strided,
-                scale=pooled_scale, explicit=EDGES,
-                hints=[(lambda X, p, stride=1: avg_pool_strided(X, p, stride).squeeze(), SQUEEZED)]),
+                scale=pooled_scale),
+    degenerate_shapes("avg_pooling_via_convolution", EDGES, avg_pool_strided,
+                      hints=[(lambda X, p, stride=1: avg_pool_strided(X, p, stride).squeeze(), SQUEEZED)]),
     agrees_with("avg_pooling_via_convolution", "uses its stride", strided_windows(), avg_pool_strided,
                 weight=0.5, scale=lambda X, p, stride=1: avg_pool_strided(X.abs(), p, stride).double(),
                 hints=[(lambda X, p, stride=1: avg_pool_strided(X, p, 1), "the stride argument is not used")]),

@@ -196,7 +196,8 @@ def run_model(model, x, request):
     model.eval()
     with torch.no_grad():
         model(x)
-    report = {"modules": describe_modules(model)}
+    lr = getattr(model, "lr", None)   # the book's Classifier keeps lr for configure_optimizers
+    report = {"modules": describe_modules(model), "lr": float(lr) if type(lr) in (int, float) else None}
     if "fill" in request:
         fill(model, request["fill"])
     if request.get("summary"):
