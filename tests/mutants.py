@@ -148,6 +148,67 @@ def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
 ]
 
 
+# One mutant per settings parameter in grader/checks/parameters.py: (item, parameter, what it does, edits).
+_FORMULA = "(n[i] + 2 * p[i] - k[i]) // s[i] + 1"
+_PARAMETER_ROWS = [
+    ("fully_connected_param_count", "height", "height ignored", [("return (height * width) ** 2", "return (width * width) ** 2")]),
+    ("fully_connected_param_count", "width", "width ignored", [("return (height * width) ** 2", "return (height * height) ** 2")]),
+    ("translation_invariant_param_count", "height", "height ignored",
+     [("return (2 * height - 1) * (2 * width - 1)", "return (2 * width - 1) * (2 * width - 1)")]),
+    ("translation_invariant_param_count", "width", "width ignored",
+     [("return (2 * height - 1) * (2 * width - 1)", "return (2 * height - 1) * (2 * height - 1)")]),
+    ("local_param_count", "delta", "delta ignored: always a 3x3 window",
+     [("return (2 * delta + 1) ** 2", "return 3 ** 2")]),
+    ("local_param_count", "in_channels", "in_channels ignored", [("* in_channels * out_channels", "* out_channels")]),
+    ("local_param_count", "out_channels", "out_channels ignored", [("* in_channels * out_channels", "* in_channels")]),
+    ("Conv2D", "kernel_size", "kernel_size ignored: always 2x2", [("torch.rand(kernel_size)", "torch.rand((2, 2))")]),
+    ("learn_kernel", "kernel_size", "kernel_size ignored: always 1x2",
+     [("kernel_size=kernel_size, bias=False", "kernel_size=(1, 2), bias=False"),
+      (".reshape(kernel_size)", ".reshape((1, 2))")]),
+    ("learn_kernel", "lr", "lr ignored: always 3e-2", [("-= lr *", "-= 3e-2 *")]),
+    ("learn_kernel", "num_epochs", "num_epochs ignored: always 10", [("range(num_epochs)", "range(10)")]),
+    ("learn_kernel", "seed", "seed ignored: always 0", [("torch.manual_seed(seed)", "torch.manual_seed(0)")]),
+    ("diagonal_edge_image", "height", "height ignored: always 6",
+     [("torch.ones((height, width))", "torch.ones((6, width))"), ("range(height)", "range(6)")]),
+    ("diagonal_edge_image", "width", "width ignored: always 8",
+     [("torch.ones((height, width))", "torch.ones((height, 8))"), ("if j < width:", "if j < 8:")]),
+    ("conv_output_shape", "input_shape", "input size ignored: always 8", [(_FORMULA, "(8 + 2 * p[i] - k[i]) // s[i] + 1")]),
+    ("conv_output_shape", "kernel_size", "kernel size ignored: always 3", [(_FORMULA, "(n[i] + 2 * p[i] - 3) // s[i] + 1")]),
+    ("conv_output_shape", "padding", "padding ignored", [(_FORMULA, "(n[i] - k[i]) // s[i] + 1")]),
+    ("conv_output_shape", "stride", "stride ignored", [(_FORMULA, "(n[i] + 2 * p[i] - k[i]) + 1")]),
+    ("pool2d", "pool_size", "pool_size read as (width, height)", [("p_h, p_w = pool_size", "p_w, p_h = pool_size")]),
+    ("pool2d", "mode", "mode ignored: always max", [('window.max() if mode == "max" else window.mean()', "window.max()")]),
+    ("avg_pooling_via_convolution", "pool_size", "pool_size read as (width, height)",
+     [("p_h, p_w = pool_size", "p_w, p_h = pool_size")]),
+    ("avg_pooling_via_convolution", "stride", "stride ignored", [(", kernel, stride=stride)", ", kernel)")]),
+    ("LeNet", "lr", "no lr parameter", [("def __init__(self, lr=0.1, num_classes=10):", "def __init__(self, num_classes=10):")]),
+    ("LeNet", "num_classes", "num_classes ignored: always 10", [("nn.LazyLinear(num_classes))", "nn.LazyLinear(10))")]),
+    ("ModernLeNet", "lr", "no lr parameter",
+     [("def __init__(self, lr=0.1, num_classes=10):", "def __init__(self, num_classes=10):")]),
+    ("ModernLeNet", "num_classes", "num_classes ignored: always 10", [("nn.LazyLinear(num_classes))", "nn.LazyLinear(10))")]),
+    ("vgg_block", "num_convs", "num_convs ignored: always two", [("range(num_convs)", "range(2)")]),
+    ("vgg_block", "out_channels", "out_channels ignored: always 16",
+     [("nn.LazyConv2d(out_channels,", "nn.LazyConv2d(16,")]),
+    ("VGG", "arch", "arch's num_convs ignored: one convolution per block",
+     [("vgg_block(num_convs, out_channels)", "vgg_block(1, out_channels)")]),
+    ("VGG", "lr", "no lr parameter",
+     [("def __init__(self, arch, lr=0.1, num_classes=10):", "def __init__(self, arch, num_classes=10):")]),
+    ("VGG", "num_classes", "num_classes ignored: always 10", [("nn.LazyLinear(num_classes))", "nn.LazyLinear(10))")]),
+    ("Residual", "num_channels", "num_channels ignored: always 8", [("nn.LazyConv2d(num_channels,", "nn.LazyConv2d(8,", 3)]),
+    ("Residual", "use_1x1conv", "use_1x1conv ignored: never a projection", [("        if use_1x1conv:\n", "        if False:\n")]),
+    ("Residual", "strides", "strides ignored: always 1", [("stride=strides)", "stride=1)", 2)]),
+    ("ResNet", "arch", "arch ignored: always ResNet-18's stages",
+     [("enumerate(arch)", "enumerate(((2, 64), (2, 128), (2, 256), (2, 512)))")]),
+    ("ResNet", "lr", "no lr parameter",
+     [("def __init__(self, arch, lr=0.1, num_classes=10):", "def __init__(self, arch, num_classes=10):")]),
+    ("ResNet", "num_classes", "num_classes ignored: always 10", [("nn.LazyLinear(num_classes)))", "nn.LazyLinear(10)))")]),
+    ("ResNet18", "lr", "no lr parameter",
+     [("def __init__(self, lr=0.1, num_classes=10):", "def __init__(self, num_classes=10):"),
+      ("lr, num_classes)", "0.1, num_classes)")]),
+    ("ResNet18", "num_classes", "num_classes ignored: always 10", [("lr, num_classes)", "lr, 10)")]),
+]
+
+
 def edited_reference(item, description, edits):
     """The reference definition of ``item`` with ``edits`` applied in order; each edit's text must
     occur exactly as often as it says, so a stale table stops the tests instead of drifting."""
@@ -194,3 +255,7 @@ def rounds(entries=None):
             packed.append([])
         packed[k].append(entry)
     return packed
+
+
+PARAMETER_MUTANTS = [(item, parameter, f"{parameter}: {description}", _mutant_source(item, description, edits))
+                     for item, parameter, description, edits in _PARAMETER_ROWS]
