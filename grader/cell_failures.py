@@ -12,6 +12,20 @@ from dataclasses import dataclass, field
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_]\w*)' is not defined")
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+
+
+def missing_module(error):
+    """A plain sentence when ``error`` is an import of a package the grading environment lacks."""
+    found = MISSING_MODULE.search(error or "")
+    if not found:
+        return ""
+    from .setup_environment import recorded
+
+    package = found.group(1).split(".")[0]
+    why = recorded().get(package, {}).get("reason")
+    return (f"{package} is not installed where the grader runs"
+            + (f": {why}" if why else "; import only what the homework needs (torch, d2l, matplotlib, numpy)"))
 
 
 @dataclass
@@ -32,7 +46,8 @@ class CellFailure:
             lost.append("it never imported " + ", ".join(self.never_imported))
         if self.never_defined:
             lost.append("never defined " + ", ".join(self.never_defined))
-        return text + ("; " + " and ".join(lost) if lost else "")
+        why = missing_module(self.error)
+        return text + ("; " + " and ".join(lost) if lost else "") + (f". {why}" if why else "")
 
     def names(self):
         return set(self.never_imported) | set(self.never_defined)

@@ -7,7 +7,7 @@ from grader.scoring import run_check
 from grader.session import GradingSession
 from notebook_factory import QUICK, write_notebook
 
-IMPORTS_AFTER_A_MISSING_MODULE = ("import torchinfo\nimport torch\nfrom torch import nn\n"
+IMPORTS_AFTER_A_MISSING_MODULE = ("import course_helpers_nobody_has\nimport torch\nfrom torch import nn\n"
                                   "from torch.nn import functional as F\nfrom d2l import torch as d2l")
 CORR2D_WITH_F = "def corr2d(X, K):\n    return F.conv2d(X[None, None], K[None, None])[0, 0]"
 
@@ -26,10 +26,10 @@ def test_a_failure_inside_a_definition_loses_that_definition():
 
 def test_a_name_error_points_to_the_cell_that_never_defined_the_name():
     cell = {"source": IMPORTS_AFTER_A_MISSING_MODULE, "outputs": [{
-        "output_type": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'torchinfo'",
+        "output_type": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'course_helpers_nobody_has'",
         "traceback": ["\x1b[31mModuleNotFoundError\x1b[39m", "Cell \x1b[32mIn[1], line 1\x1b[39m", "----> 1 import"]}]}
-    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'torchinfo'", set())
-    assert failure.line == 1 and failure.code == "import torchinfo"
+    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'course_helpers_nobody_has'", set())
+    assert failure.line == 1 and failure.code == "import course_helpers_nobody_has"
     text = point_to_cause("raised `NameError: name 'F' is not defined`", [failure])
     assert "`F` is not defined because hw.ipynb cell 1 raised ModuleNotFoundError" in text
     assert point_to_cause("raised `NameError: name 'G' is not defined`", [failure]).count("because") == 0
@@ -44,5 +44,25 @@ def test_notes_and_feedback_name_the_failing_import_cell_even_after_the_kernels_
         session.close()
     assert "because 7.2-cross-correlation.ipynb cell 1 raised ModuleNotFoundError" in result.feedback
     (note,) = [n for n in session.execution_notes() if "cell 1" in n]
-    assert "No module named 'torchinfo'" in note and "line 1 (`import torchinfo`)" in note
-    assert "never imported torchinfo, torch, nn, F, d2l" in note
+    assert "No module named 'course_helpers_nobody_has'" in note
+    assert "line 1 (`import course_helpers_nobody_has`)" in note
+    assert "never imported course_helpers_nobody_has, torch, nn, F, d2l" in note
+    assert "course_helpers_nobody_has is not installed where the grader runs" in note
+
+
+def test_a_missing_torchvision_is_explained_with_what_the_set_up_found(monkeypatch):
+    from grader import setup_environment
+
+    monkeypatch.setattr(setup_environment, "recorded", lambda: {"torchvision": {
+        "available": False, "reason": "the torchvision build for torch 2.13.0 does not import next to it"}})
+    from grader.cell_failures import CellFailure
+
+    note = CellFailure("8.2-vgg.ipynb", 3, "ModuleNotFoundError: No module named 'torchvision.transforms'").note()
+    assert note.endswith("torchvision is not installed where the grader runs: the torchvision build for torch "
+                         "2.13.0 does not import next to it")
+
+
+def test_the_torchvision_release_that_matches_torch():
+    from grader.setup_environment import matching_torchvision
+
+    assert matching_torchvision("2.13.0+cpu") == "0.28.*" and matching_torchvision("2.9.1") == "0.24.*"

@@ -77,7 +77,8 @@ def test_reference_solutions_and_grader_files_cannot_be_read():
 
 @needs_landlock
 def test_the_course_library_and_torch_still_work_inside():
-    cells = ("import torch, matplotlib.pyplot as plt\nfrom d2l import torch as d2l\n"
+    cells = ("import torch, matplotlib.pyplot as plt, torchinfo, tqdm  # the grading extra (pyproject.toml)\n"
+             "from d2l import torch as d2l\n"
              "plt.plot([1, 2]); plt.savefig('plot.png'); print(torch.ones(2, 2).sum().item())",
              "import tempfile, pathlib\np = pathlib.Path(tempfile.mkdtemp()) / 'x.txt'\np.write_text('ok')\n"
              "print(p.read_text(), pathlib.Path('plot.png').exists())")

@@ -25,8 +25,8 @@ def data_root(tmp_path_factory):
     return write_gray_levels(tmp_path_factory.mktemp("gray-kernel"), n_train=N_EASY, n_test=500)
 
 
-def check_notebook(tmp_path, data_root, *cells):
-    nb = write_notebook(tmp_path / "7.6-lenet.ipynb", IMPORTS, reference_definitions()["LeNet"], *cells)
+def check_notebook(tmp_path, data_root, *cells, lenet=None):
+    nb = write_notebook(tmp_path / "7.6-lenet.ipynb", IMPORTS, lenet or reference_definitions()["LeNet"], *cells)
     check = training_check("LeNet_training", RECIPE, device="cpu", data_root=data_root, timeout=300, skip_reason=None)
     session = GradingSession(nb, QUICK).start()
     try:
@@ -55,3 +55,12 @@ def test_faked_answers_gain_nothing(tmp_path, data_root, cheat, says):
     result = check_notebook(tmp_path, data_root, cheat)
     assert result.status == "failed" and result.points == 0, result.feedback
     assert says in result.feedback
+
+
+def test_a_lenet_without_lr_is_told_how_the_training_check_builds_it(tmp_path, data_root):
+    from mutants import PARAMETER_MUTANTS
+
+    (no_lr,) = [source for item, parameter, _, source in PARAMETER_MUTANTS if (item, parameter) == ("LeNet", "lr")]
+    result = check_notebook(tmp_path, data_root, lenet=no_lr)
+    assert result.status == "failed" and result.points == 0
+    assert f"builds `LeNet(lr={RECIPE.lr})`" in result.feedback and "unexpected keyword argument 'lr'" in result.feedback

@@ -12,6 +12,7 @@ import torch
 from d2l.fashion_mnist import FashionMNISTError
 from ..checks.base import Check, CheckFailed, CheckSkipped
 from ..oracles import reference
+from ..probe import RAISED, ProbeFailure
 from .data import stage
 from .kernel import TRAIN_TIMEOUT, train_in_kernel
 from .measure import accuracy
@@ -48,7 +49,14 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TI
             raise CheckSkipped(f"the training check needs the Fashion-MNIST files: {missing}") from None
         trusted = trusted_model(reference(recipe.model), recipe.resize)  # skips where solutions/ is absent
         started = time.perf_counter()
-        reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda", timeout)
+        try:
+            reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda", timeout)
+        except ProbeFailure as failure:
+            if failure.kind == RAISED and "lr" in failure.message and "argument" in failure.message:
+                raise CheckFailed(f"the training check builds `{recipe.model}(lr={recipe.lr})`, as the book's "
+                                  f"training cells do, and that raised `{failure.message}`: keep lr (and "
+                                  "num_classes) in your class's `__init__`") from None
+            raise
         seconds = time.perf_counter() - started
         load_trained(trusted, reply)
         measured = accuracy(trusted, staged.test, recipe.resize, device)
