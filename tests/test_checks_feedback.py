@@ -57,7 +57,7 @@ def same(value, text):
 @pytest.mark.parametrize("item, title, description", [
     ("corr2d", "generated", "flipped kernel"),
     ("corr2d", "generated", "mean of the window"),
-    ("comp_conv2d", "any padding", "squeeze()"),
+    ("pool2d", "max mode", "running maximum starts at 0"),
     ("conv_output_shape", "nn.Conv2d", "padding counted once"),
     ("corr2d_multi_in", "generated", "mean over the channels"),
     ("pool2d", "avg mode", "average computed as the sum"),
@@ -88,7 +88,7 @@ def test_an_exception_is_reported_with_the_call_that_raised_it():
     ("corr2d", "book's 3x3", "flipped kernel", "true convolution"),
     ("local_param_count", "441", "the seed's 4 * delta**2", "2 * delta + 1"),
     ("local_param_count", "any window", "channels ignored", "channel"),
-    ("avg_pooling_via_convolution", "stride 1", "the seed's squeeze()", "2-D"),
+    ("avg_pooling_via_convolution", "degenerate", "the seed's squeeze()", "2-D"),
     ("pool2d", "book's avg", "mode ignored", "mode argument"),
     ("corr2d_multi_in", "two-channel", "mean over the channels", "do not average"),
     ("conv_output_shape", "nn.Conv2d", "ceiling instead of floor", "not ceil"),

@@ -1,6 +1,7 @@
 """Attacks on the grader gain nothing and do not stop it; broken notebooks are graded fairly."""
 
 import json
+from fractions import Fraction
 import subprocess
 import sys
 from pathlib import Path
@@ -121,7 +122,8 @@ def test_command_line_writes_results_even_when_the_notebook_forges_them(tmp_path
     # "-k corr2d" also selects checks whose titles mention corr2d (Conv2D's forward check)
     graded = {t["name"].split(":")[0] for t in payload["tests"]}
     assert "7.2 corr2d" in graded and graded <= {"7.2 corr2d", "7.2 Conv2D"}
-    assert payload["score"] == 0 and payload["max_score"] == sum(t["max_score"] for t in payload["tests"]) >= 4
+    exact_total = sum(Fraction(t["extra_data"]["max_points"]) for t in payload["tests"])
+    assert payload["score"] == 0 and payload["max_score"] == exact_total >= 4
     assert all({"name", "score", "max_score", "status", "output", "visibility"} <= set(t) for t in payload["tests"])
     assert "corr2d" in run.stdout and "total" in run.stdout and "0.00 / 4.00" in run.stdout
 
