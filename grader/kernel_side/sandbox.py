@@ -17,11 +17,15 @@ import ctypes
 import importlib.util
 import json
 import os
-import resource
 import signal
 import sys
 import time
 from pathlib import Path
+
+try:
+    import resource
+except ImportError:   # Windows: no resource limits; the status says so
+    resource = None
 
 PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 36, 24, 47, 4
 POLL_SECONDS = 0.1
@@ -174,9 +178,9 @@ def limit_resources(policy, status):
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def drop_capabilities(status):
+def drop_capabilities(policy, status):
     """Root in a kernel keeps uid 0 but loses every capability (modules, raw sockets, ptrace...)."""
-    if os.geteuid() != 0:
+    if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return
     libc = _libc()
     last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
@@ -225,10 +229,14 @@ def confine(policy, connection_file, supervised):
         return
     status = {"confined": False, "kernel_pid": os.getpid(), "supervised": supervised}
     status_fd = os.open(policy["status_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if policy.get("status_file") else None
+    # Each step on its own: a platform without one (macOS has no /proc, Windows no resource
+    # limits) still gets the others, and the status says what failed.
+    for step in (limit_processes, limit_resources, drop_capabilities):
+        try:
+            step(policy, status)
+        except Exception as error:
+            status.setdefault("not_applied", []).append(f"{step.__name__}: {type(error).__name__}: {error}")
     try:
-        limit_processes(policy, status)
-        limit_resources(policy, status)
-        drop_capabilities(status)
         if policy.get("confine", True):
             restrict(policy, connection_file, status)
         else:
