@@ -7,10 +7,9 @@ table covers every signature in ``solutions/`` and names real checks, and grades
 settings parameter (``tests/mutants.py``, ``PARAMETER_MUTANTS``) that must fail the named check.
 """
 
-from .interfaces import CHECKS as _INTERFACE_CHECKS
+from .interfaces import TITLE as BOOK_WAY
 
 INPUT = "every check (it is the item's input)"
-BOOK_WAY = _INTERFACE_CHECKS[0].title
 SHAPES, EQUIVALENT = "output shape of every layer", "same function as the reference, weights transplanted"
 
 PARAMETERS = {
