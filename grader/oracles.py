@@ -1,8 +1,9 @@
 """Where right answers come from: torch's own operators, and the reference solutions.
 
-The reference solutions are imported here, in the grader's process only. When a check
-grades a definition that calls another graded one, the kernel gets the reference *source* of
-the helper for the duration of that check, so one bug is not charged twice.
+The reference solutions are imported here, in the grader's process only. When a check of a
+definition that calls another graded one fails on the student's own helper, the kernel gets the
+reference *source* of the helper for a second run of that check, so one bug is not charged
+twice; feedback then withholds any line of that source (``withhold_reference``).
 
 The student-facing release has no ``solutions`` package. There a check whose oracle is a
 reference solution is skipped (0 of 0 points; the instructor's CI grades it), and a check
@@ -90,3 +91,16 @@ def preload():
     reference_definitions()
     for item in ITEMS.values():
         importlib.import_module(f"solutions.{item.module}")
+
+
+WITHHELD = "[reference code withheld]"
+
+
+def withhold_reference(text, sources):
+    """``text`` (feedback) without any line of the reference ``sources`` the kernel was given: code in
+    the kernel could echo a reference helper in an exception message."""
+    for source in (sources or {}).values():
+        for line in {line.strip() for line in source.splitlines()}:
+            if len(line) >= 16 and line in text:
+                text = text.replace(line, WITHHELD)
+    return text

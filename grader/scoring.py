@@ -11,7 +11,7 @@ from .cell_failures import point_to_cause
 from .checks import ALL_CHECKS
 from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
-from .oracles import reference_sources
+from .oracles import reference_sources, withhold_reference
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
 
 PASSED, FAILED, SKIPPED, GRADER_ERROR = "passed", "failed", "skipped", "grader error"
@@ -57,6 +57,10 @@ def run_check(session, check):
         return CheckResult(check.test_name, item.name, item.section, exact(points), exact(out_of), status,
                            feedback, check.hidden)
 
+    def explained(text):
+        """Feedback that points to the cell behind a NameError and shows no reference code."""
+        return withhold_reference(point_to_cause(text, session.cell_failures()), reference_sources(check.reference))
+
     try:
         reason = check.skip_reason() if check.skip_reason is not None else None
         if reason:
@@ -70,14 +74,14 @@ def run_check(session, check):
     except CheckSkipped as skipped:
         return result(0.0, SKIPPED, skipped.reason, out_of=0.0)
     except CheckFailed as failed:
-        return result(full * exact(failed.fraction), FAILED, point_to_cause(failed.feedback, session.cell_failures()))
+        return result(full * exact(failed.fraction), FAILED, explained(failed.feedback))
     except ProbeFailure as failure:
         if failure.kind in (TIMED_OUT, KERNEL_DIED):
             session.poisoned[check.item] = failure
         text = failure.message
         if failure.kind == NOT_IMPLEMENTED:
             text = f"{item.name} is not implemented yet ({failure.message})"
-        return result(0.0, failure.kind, point_to_cause(text, session.cell_failures()))
+        return result(0.0, failure.kind, explained(text))
     except Exception:  # a bug in the grader must not look like the student's mistake
         return result(0.0, GRADER_ERROR, "the grader itself failed on this check; tell your instructor.\n\n```\n"
                       + traceback.format_exc(limit=6) + "```")

@@ -25,9 +25,11 @@ class InProcessKernel:
             exec(compile(source, "<cell>", "exec"), self.namespace)
         self.agent = agent.Agent(kinds_for_kernel())
         self.requests = []
+        self.references = []   # the reference helpers each request carried into the "kernel"
 
     def request(self, payload, timeout=None):
         self.requests.append(payload["op"])
+        self.references.append(sorted(payload.get("reference") or {}))
         user = SimpleNamespace(user_ns=self.namespace)
         with mock.patch.object(agent, "get_ipython", lambda: user):
             reply = self.agent.answer(json.dumps({**payload, "nonce": "0"}))

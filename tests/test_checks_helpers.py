@@ -54,7 +54,7 @@ def test_a_helper_of_a_helper_is_the_reference_too():
     assert passes_all("VGG", kernel) and passes_all("corr2d_multi_in_out", kernel)
 
 
-def test_when_reference_helpers_do_not_fit_the_students_own_are_used():
+def test_a_students_own_helpers_that_fit_are_used_and_the_reference_never_enters():
     """This VGG passes a third argument to its own (correct) vgg_block; the reference takes two."""
     own_block = ("def vgg_block(num_convs, out_channels, name='block'):\n"
                  "    layers = []\n    for _ in range(num_convs):\n"
@@ -64,7 +64,16 @@ def test_when_reference_helpers_do_not_fit_the_students_own_are_used():
     kernel = InProcessKernel(own_block, vgg)
     results = [run_check(check, kernel=kernel) for check in checks_of("VGG")]
     assert all(passed for passed, _, _ in results)
-    assert all("with your own helper functions" in message for _, _, message in results)
+    assert not any("reference helpers" in message for _, _, message in results)
+    assert kernel.references and not any(kernel.references)
+
+
+def test_a_broken_helper_brings_in_the_reference_and_the_dependent_is_told():
+    kernel = InProcessKernel(mutant("flipped kernel"), DEFINITIONS["Conv2D"])
+    (check,) = checks_of("Conv2D")
+    passed, _, message = run_check(check, kernel=kernel)
+    assert passed and "on the reference helpers" in message
+    assert [] in kernel.references and ["corr2d"] in kernel.references
 
 
 def test_when_neither_helper_fits_the_failure_with_the_reference_helpers_is_reported():

@@ -312,3 +312,29 @@ def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refus
         assert payload["extra_data"]["sandbox"] == "not sandboxed: pretend old kernel"
     finally:
         sandbox_support.cache_clear()
+
+
+LEAKING_CONV2D = '''class Conv2D(nn.Module):
+    def __init__(self, kernel_size):
+        super().__init__()
+        self.weight = nn.Parameter(torch.rand(kernel_size))
+        self.bias = nn.Parameter(torch.zeros(1))
+
+    def forward(self, x):
+        import gc
+        carried = [o["reference"] for o in gc.get_objects()
+                   if isinstance(o, dict) and isinstance(o.get("reference"), dict) and o["reference"]]
+        raise ValueError(carried[-1].get("corr2d", "") if carried else "the grader sent no reference")'''
+
+
+def test_a_reference_helper_echoed_in_an_error_message_is_withheld(tmp_path):
+    """The reference corr2d enters the kernel only because this student's own corr2d fails; their
+    Conv2D then digs it out of the grader's request and raises it: the feedback withholds it."""
+    from notebook_factory import IMPORTS, grade, write_notebook
+
+    secret = "Y[i, j] = (X[i : i + h, j : j + w] * K).sum()"
+    nb = write_notebook(tmp_path / "hw.ipynb", IMPORTS, "def corr2d(X, K):\n    return X", LEAKING_CONV2D)
+    table, _ = grade(nb, {"Conv2D"})
+    feedback = "\n".join(table["Conv2D"][3])
+    assert table["Conv2D"][0] == 0
+    assert secret not in feedback and "[reference code withheld]" in feedback

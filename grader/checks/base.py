@@ -47,26 +47,28 @@ class Check:
 
 
 def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reason=None):
-    """The one way the tables make a check: reference helpers from ``dependencies`` unless given,
-    and a second try with the student's own helpers when the reference ones do not fit."""
+    """The one way the tables make a check: the helpers from ``dependencies`` unless given, which
+    the kernel gets in their reference versions when the student's own do not pass (below)."""
     helpers = helpers_of(item) if reference is None else tuple(reference)
-    return Check(item, title, _own_helpers_fallback(run) if helpers else run, weight, hidden, helpers, skip_reason)
+    return Check(item, title, _reference_helpers_on_failure(run) if helpers else run, weight, hidden, helpers,
+                 skip_reason)
 
 
-def _own_helpers_fallback(run):
-    def run_with_fallback(probe):
+def _reference_helpers_on_failure(run):
+    """The student's own helpers first; only when the check fails with them is it run again on the
+    reference helpers, so a helper's bug is charged once, where it is. The reference code thus
+    enters a student's kernel only when their own helpers fail, never for an honest pass; when
+    both runs fail, the failure on the reference helpers is reported (it is the item's own)."""
+
+    def run_own_first(probe):
+        references, probe.reference = probe.reference, {}
         try:
             return run(probe)
-        except (CheckFailed, ProbeFailure) as first:
-            if not probe.reference or (isinstance(first, ProbeFailure) and first.kind != RAISED):
+        except (CheckFailed, ProbeFailure) as own:
+            if not references or (isinstance(own, ProbeFailure) and own.kind != RAISED):
                 raise
-            saved, probe.reference = probe.reference, {}
-            try:
-                message = run(probe)
-            except (CheckFailed, ProbeFailure):
-                raise first from None
-            finally:
-                probe.reference = saved
-            return f"{message} (with your own helper functions)"
+        finally:
+            probe.reference = references
+        return f"{run(probe)} (on the reference helpers; your own helpers are graded on their own)"
 
-    return run_with_fallback
+    return run_own_first

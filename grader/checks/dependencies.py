@@ -1,9 +1,8 @@
-"""Which graded names an item may call on its way: while the item is graded, the kernel holds the
-reference versions of these (and of what they use), so one bug is charged once, where it is.
+"""Which graded names an item may call on its way, so one bug is charged once, where it is.
 
-A class built on a listed class (``class ResNet18(ResNet)``) gets the reference base as well. When
-the student's code does not fit the reference helpers (it passes them extra arguments, say), the
-check is run again with the student's own helpers and the better result counts.
+A check runs on the student's own helpers first; when it fails, it runs again with the kernel
+holding the reference versions of these (and of what they use), and a class built on a listed
+class (``class ResNet18(ResNet)``) gets the reference base as well. The better result counts.
 """
 
 HELPERS = {
