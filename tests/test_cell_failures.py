@@ -66,3 +66,14 @@ def test_the_torchvision_release_that_matches_torch():
     from grader.setup_environment import matching_torchvision
 
     assert matching_torchvision("2.13.0+cpu") == "0.28.*" and matching_torchvision("2.9.1") == "0.24.*"
+
+
+def test_cells_that_stop_at_unfilled_stubs_share_one_note(tmp_path):
+    from notebook_factory import IMPORTS, grade
+
+    stub = "def pool2d(X, pool_size, mode='max'):\n    raise NotImplementedError('pool2d: fill me in')"
+    nb = write_notebook(tmp_path / "7.5-pooling.ipynb", IMPORTS, stub, "pool2d(torch.ones(3, 3), (2, 2))",
+                        "pool2d(torch.ones(3, 3), (2, 2), 'avg')", "1 / 0")
+    _, notes = grade(nb, {"pool2d"})
+    assert "7.5-pooling.ipynb: cells 3, 4 stopped at a stub that is not filled in yet (NotImplementedError)" in notes
+    assert any("cell 5 raised ZeroDivisionError" in note for note in notes)
