@@ -39,6 +39,7 @@ class GradingSession:
         self.unconfined = []    # why kernels ran without the sandbox, kept after they close
         self.reports = {}       # notebook label -> ExecutionReport, kept after the kernels close
         self.executed = {}      # notebook label -> the notebook as it ran (sources and outputs)
+        self._cell_failures = None
 
     def start(self):
         started = time.monotonic()
@@ -119,7 +120,14 @@ class GradingSession:
         return report is not None and report.kernel_died
 
     def cell_failures(self):
-        """Every cell that raised, with the line and the names it never got to (``cell_failures``)."""
+        """Every cell that raised, with the line and the names it never got to (``cell_failures``).
+
+        Worked out once, after the notebooks ran: every failing check's feedback consults it."""
+        if self._cell_failures is None:
+            self._cell_failures = self._find_cell_failures()
+        return self._cell_failures
+
+    def _find_cell_failures(self):
         found = []
         for entry in self.notebooks:
             report, nb = self._report(entry.label), self.executed.get(entry.label)
