@@ -18,6 +18,7 @@ from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
+from .notebooks import clear_outputs
 from .output_cap import CappedNotebookClient, OutputBudget, OutputLimits
 from .sandbox.fence import KERNEL_NAME, KernelFence
 
@@ -246,9 +247,7 @@ class KernelSession:
         except Exception:
             pass
         self.output_budget = OutputBudget(self.limits.output)
-        for cell in self.nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = []
+        clear_outputs(self.nb)
         self.start()
 
     # ---- probing ------------------------------------------------------------------------

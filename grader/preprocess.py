@@ -9,6 +9,8 @@ import re
 
 import nbformat
 
+from .notebooks import clear_outputs
+
 SKIP_MARK = "pass  # [grader] skipped:"
 _LINE_ESCAPE = re.compile(
     r"^(\s*)(!.*|%(?:pip|conda|mamba|system|sx|sc|bash|sh|cd|env|store|run|load|writefile)\b.*"
@@ -55,10 +57,7 @@ class ClearOutputs:
     """Drop the submitted outputs: only what runs here counts, and stale outputs cost memory."""
 
     def apply(self, nb):
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = []
-                cell.execution_count = None
+        clear_outputs(nb)
         return []
 
 

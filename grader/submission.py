@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 
 from .items import SECTIONS
+from .notebooks import notebooks_under
 
 _SECTION_IN_NAME = re.compile(r"(?<!\d)(\d{1,2})[._-](\d{1,2})(?!\d)")
 
@@ -40,8 +41,7 @@ def find_notebooks(path):
         if path.suffix != ".ipynb":
             raise SubmissionError(f"{path} is not a notebook (.ipynb)")
         return [path]
-    found = sorted(p for p in path.rglob("*.ipynb")
-                   if ".ipynb_checkpoints" not in p.parts and not any(part.startswith(".") for part in p.relative_to(path).parts))
+    found = notebooks_under(path)
     if not found:
         raise SubmissionError(f"no notebooks (.ipynb) under {path}")
     return found

@@ -20,8 +20,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..notebooks import notebooks_under, visible
+
 MAX_UNPACKED_BYTES = 4 * 2**30     # a zip that claims more than this is refused (zip bomb)
-JUNK = {"__MACOSX", ".DS_Store", "Thumbs.db", ".ipynb_checkpoints"}
 
 _CANVAS = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?\d+_\d+_(?P<name>.+)$", re.I)
 _BLACKBOARD = re.compile(
@@ -54,15 +55,6 @@ def safe_name(text):
     return re.sub(r"[^\w.-]+", "_", text).strip("._") or "student"
 
 
-def _visible(path):
-    return not any(part in JUNK or part.startswith(".") for part in path.parts)
-
-
-def notebooks_in(path):
-    path = Path(path)
-    if path.is_file():
-        return [path] if path.suffix == ".ipynb" else []
-    return sorted(p for p in path.rglob("*.ipynb") if _visible(p.relative_to(path)))
 
 
 def unpack(archive, target):
@@ -74,7 +66,7 @@ def unpack(archive, target):
                 relative = Path(member.filename)
                 if relative.is_absolute() or ".." in relative.parts or (member.external_attr >> 16) & 0o170000 == 0o120000:
                     raise ClassFolderError(f"{archive.name} holds an unsafe entry: {member.filename!r}")
-            members = [m for m in bundle.infolist() if not m.is_dir() and _visible(Path(m.filename))]
+            members = [m for m in bundle.infolist() if not m.is_dir() and visible(Path(m.filename))]
             if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
                 raise ClassFolderError(f"{archive.name} unpacks to more than {MAX_UNPACKED_BYTES // 2**30} GiB")
             target.mkdir(parents=True, exist_ok=True)
@@ -94,10 +86,10 @@ def _single_folder(root):
     """Descend through a zip's wrapping folder (``export/`` holding everything), but not into
     the folder of a class's only student: one holding nothing but plainly named notebooks."""
     while True:
-        entries = [e for e in root.iterdir() if _visible(Path(e.name))]
+        entries = [e for e in root.iterdir() if visible(Path(e.name))]
         if len(entries) != 1 or not entries[0].is_dir():
             return root
-        inner = [e for e in entries[0].iterdir() if _visible(Path(e.name))]
+        inner = [e for e in entries[0].iterdir() if visible(Path(e.name))]
         wrapper = any(e.is_dir() or e.suffix == ".zip" or (e.suffix == ".ipynb" and _flat_name(e.stem)[2])
                       for e in inner)
         if not wrapper:
@@ -116,7 +108,7 @@ def _entry(root, entry, workdir):
         moodle = _MOODLE.match(entry.name)
         student = moodle["student"] if moodle else entry.name
         path = entry
-        if not notebooks_in(entry):
+        if not notebooks_under(entry):
             archives = sorted(entry.rglob("*.zip"))
             if archives:  # a student who uploaded a zip of their notebooks
                 path = workdir / "students-unpacked" / safe_name(origin)
@@ -156,7 +148,7 @@ def _flat_name(stem):
 
 
 def _candidate(student, path, origin):
-    found = notebooks_in(path)
+    found = notebooks_under(path)
     problem = "" if found else "no notebooks (.ipynb) in this submission"
     return Submission(student, path, origin, _newest(found), notebooks=found, problem=problem)
 
@@ -184,7 +176,7 @@ def discover(source, workdir):
         root = _single_folder(unpack(source, workdir / "export"))
     else:
         root = source
-    candidates = [c for e in sorted(root.iterdir()) if _visible(Path(e.name)) for c in [_entry(root, e, workdir)] if c]
+    candidates = [c for e in sorted(root.iterdir()) if visible(Path(e.name)) for c in [_entry(root, e, workdir)] if c]
     if not candidates:
         raise ClassFolderError(f"no submissions in {source}: expected one folder, notebook or zip per student")
     by_student = {}

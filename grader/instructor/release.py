@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..notebooks import clear_outputs
 from .fingerprint import ROOT
 
 COPIED_TREES = ("assignment", "d2l", "grader")
@@ -47,10 +48,8 @@ def release_files(root=ROOT):
 
 
 def strip_outputs(source, target):
-    nb = nbformat.read(str(source), as_version=4)
+    nb = clear_outputs(nbformat.read(str(source), as_version=4))
     for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
         cell.metadata.pop("execution", None)
     nb.metadata.pop("widgets", None)
     nbformat.write(nb, str(target))

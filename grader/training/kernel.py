@@ -13,6 +13,7 @@ import dataclasses
 import os
 
 from ..kernel import KERNEL_SIDE, KernelSession
+from ..notebooks import clear_outputs
 from ..probe import Probe
 
 # Read once at import, before any notebook runs, like the agent's own source.
@@ -36,10 +37,7 @@ def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
     and limits are reused. Failures of the student's code arrive as ``ProbeFailure``.
     """
     grading = probe.session
-    nb = copy.deepcopy(grading.nb)
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            cell.outputs, cell.execution_count = [], None
+    nb = clear_outputs(copy.deepcopy(grading.nb))
     env, limits = {}, grading.limits
     if gpu:
         env["CUDA_VISIBLE_DEVICES"] = os.environ.get("CUDA_VISIBLE_DEVICES")  # as the grader sees it

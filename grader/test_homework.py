@@ -1,4 +1,5 @@
-"""One pytest test per graded check; ``-k NAME`` picks items by name."""
+"""The entry point of ``pytest grader``: one test per graded check of the submission (``-k NAME``
+picks items by name); the plugin in ``conftest.py`` runs the session and prints the scores."""
 
 import pytest
 
