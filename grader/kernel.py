@@ -113,6 +113,23 @@ class KernelSession:
         self.sandbox_status = self.fence.status()
         self._install_agent()
 
+    def _shut_down(self):
+        """jupyter_client's own shutdown (its files and ports), through its public API. The processes
+        are gone already (``_stop_processes``), so a kernel that is dead or stuck is no error here."""
+        km = self.client.km
+        try:
+            if run_sync(km.is_alive)():
+                run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+        try:
+            run_sync(km.cleanup_resources)()
+        except Exception:
+            pass
+        if self.client.kc is not None:
+            self.client.kc.stop_channels()
+            self.client.kc = None
+
     def _stop_processes(self):
         km = self.client.km if self.client is not None else None
         self.fence.stop_processes(getattr(getattr(km, "provisioner", None), "process", None))
@@ -122,10 +139,7 @@ class KernelSession:
             self.probe_client.stop_channels()
         if self.client is not None and self.client.km is not None:
             self._stop_processes()
-            try:
-                run_sync(self.client._async_cleanup_kernel)()
-            except Exception:
-                pass
+            self._shut_down()
         self.fence.close()
         self.client = None
 
@@ -243,9 +257,9 @@ class KernelSession:
         try:
             self.probe_client.stop_channels()
             self._stop_processes()
-            run_sync(self.client._async_cleanup_kernel)()
         except Exception:
             pass
+        self._shut_down()
         self.output_budget = OutputBudget(self.limits.output)
         clear_outputs(self.nb)
         self.start()

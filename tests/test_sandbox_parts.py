@@ -112,3 +112,14 @@ def test_the_socket_filter_jumps_stay_inside_the_program(machine):
             assert at + 1 + jt < len(rows) and at + 1 + jf < len(rows)
     assert rows[-1] == (seccomp.RET_K, 0, 0, seccomp.RET_ERRNO | seccomp.EACCES)
     assert rows[-2] == (seccomp.RET_K, 0, 0, seccomp.RET_ALLOW)
+
+
+def test_a_killed_graders_leftovers_are_found_by_its_pid(tmp_path):
+    import os
+
+    from grader.sandbox.cgroups import PREFIX, stale_entries
+
+    dead = next(pid for pid in range(4_194_000, 4_194_304) if not os.path.exists(f"/proc/{pid}"))
+    for name in (f"{PREFIX}{dead}-ab12", f"{PREFIX}{os.getpid()}-cd34", f"{PREFIX}notapid", "other-123-x"):
+        (tmp_path / name).mkdir()
+    assert stale_entries(tmp_path, PREFIX) == [tmp_path / f"{PREFIX}{dead}-ab12"]

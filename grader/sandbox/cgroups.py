@@ -12,6 +12,23 @@ import uuid
 from pathlib import Path
 
 
+PREFIX = "grader-kernel-"   # + the grader's pid: what a later grader may sweep once that pid is gone
+
+
+def stale_entries(directory, prefix):
+    """Entries ``<prefix><pid>-...`` of ``directory`` whose grader process no longer exists."""
+    found = []
+    try:
+        entries = list(Path(directory).iterdir())
+    except OSError:
+        return found
+    for entry in entries:
+        pid = entry.name[len(prefix):].split("-", 1)[0]
+        if entry.name.startswith(prefix) and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            found.append(entry)
+    return found
+
+
 def _mounts():
     """(mount point, filesystem type, super options) of every cgroup mount."""
     rows = []
@@ -71,7 +88,9 @@ class PidsCgroup:
         parent = _parent_directory()
         if parent is None:
             return None
-        path = parent / f"grader-kernel-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        for stale in stale_entries(parent, PREFIX):   # left by a grader that was killed
+            cls(stale, 0).remove()
+        path = parent / f"{PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             path.mkdir()
             (path / "pids.max").write_text(str(max_pids))

@@ -6,6 +6,8 @@ is killed.
 """
 
 import json
+import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +17,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 
-from .cgroups import PidsCgroup
+from .cgroups import PREFIX, PidsCgroup, stale_entries
 from .environment import kernel_environment
 from .policy import KernelLimits, kernel_policy
 from .support import SandboxUnavailable, sandbox_support
@@ -41,7 +43,9 @@ class KernelFence:
     def __init__(self, limits, env_overrides=None, data_dir=None):
         self.require = limits.require_sandbox
         self.not_sandboxed = not_sandboxed_reason(self.require)
-        self._tmp = tempfile.TemporaryDirectory(prefix="grader-kernel-")
+        for stale in stale_entries(tempfile.gettempdir(), PREFIX):   # a killed grader's kernel folders
+            shutil.rmtree(stale, ignore_errors=True)
+        self._tmp = tempfile.TemporaryDirectory(prefix=f"{PREFIX}{os.getpid()}-")
         root = Path(self._tmp.name)
         self.workdir, private_tmp, self.private = root / "work", root / "tmp", root / "grader"
         for folder in (self.workdir, private_tmp, self.private):
