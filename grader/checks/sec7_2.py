@@ -91,24 +91,33 @@ def conv2d_layer(probe):
     return "parameters, forward and gradients are right"
 
 
+def _call(kwargs):
+    return "learn_kernel(X, Y" + "".join(f", {k}={v!r}" for k, v in kwargs.items()) + ")"
+
+
+def _learned_kernel(kwargs, outcome, shape):
+    """The kernel one learn_kernel call returned, as ``shape``; CheckFailed naming the call if it
+    raised or returned something else."""
+    ok, got = outcome
+    if not ok:
+        raise CheckFailed(f"`{_call(kwargs)}` raised `{got}`")
+    if not isinstance(got, torch.Tensor) or got.numel() != shape[0] * shape[1]:
+        raise CheckFailed(f"`{_call(kwargs)}` should return the learned kernel, a tensor of shape {tuple(shape)}; "
+                          f"got {got!r:.200}")
+    return got.reshape(shape)
+
+
 def learns(X, K, kwargs, tolerance, what):
     """learn_kernel(X, corr2d(X, K), **kwargs) returns K, to within ``tolerance``."""
 
     def run(probe):
-        Y = cross_correlation(X, K)
-        ok, got = probe.cases([((X, Y), kwargs)])[0]
-        call = f"learn_kernel(X, Y{''.join(f', {k}={v!r}' for k, v in kwargs.items())})"
-        if not ok:
-            raise CheckFailed(f"`{call}` raised `{got}`")
-        if not isinstance(got, torch.Tensor) or got.numel() != K.numel():
-            raise CheckFailed(f"`{call}` should return the learned kernel, a tensor of shape {tuple(K.shape)}; "
-                              f"got {got!r:.200}")
-        problem = tensor_mismatch(K, got.reshape(K.shape).float(), rtol=0, atol=tolerance)
+        got = _learned_kernel(kwargs, probe.cases([((X, cross_correlation(X, K)), kwargs)])[0], K.shape)
+        problem = tensor_mismatch(K, got.float(), rtol=0, atol=tolerance)
         if problem:
-            raise CheckFailed(f"`{call}` did not recover {what} `{literal(K)}` (to within {tolerance}): {problem}. "
-                              "Each step should be weight -= lr * gradient of the summed squared error, with the "
-                              "gradient zeroed before each backward pass.")
-        return f"learned {literal(got.reshape(K.shape))}"
+            raise CheckFailed(f"`{_call(kwargs)}` did not recover {what} `{literal(K)}` (to within {tolerance}): "
+                              f"{problem}. Each step should be weight -= lr * gradient of the summed squared error, "
+                              "with the gradient zeroed before each backward pass.")
+        return f"learned {literal(got)}"
 
     return run
 
@@ -131,15 +140,9 @@ def update_rule(cases, explain):
     gets the returned kernels and returns what is wrong with them, or None."""
 
     def run(probe):
-        calls = [((RULE_X, RULE_Y), {"kernel_size": RULE_SIZE, **kwargs}) for kwargs in cases]
-        kernels = []
-        for kwargs, (ok, got) in zip(cases, probe.cases(calls)):
-            call = "learn_kernel(X, Y, " + ", ".join(f"{k}={v!r}" for k, v in {"kernel_size": RULE_SIZE, **kwargs}.items()) + ")"
-            if not ok:
-                raise CheckFailed(f"`{call}` raised `{got}`")
-            if not isinstance(got, torch.Tensor) or got.numel() != RULE_SIZE[0] * RULE_SIZE[1]:
-                raise CheckFailed(f"`{call}` should return a kernel of shape {RULE_SIZE}; got {got!r:.200}")
-            kernels.append(got.reshape(RULE_SIZE).double())
+        calls = [{"kernel_size": RULE_SIZE, **kwargs} for kwargs in cases]
+        outcomes = probe.cases([((RULE_X, RULE_Y), kwargs) for kwargs in calls])
+        kernels = [_learned_kernel(kwargs, outcome, RULE_SIZE).double() for kwargs, outcome in zip(calls, outcomes)]
         problem = explain(*kernels)
         if problem:
             raise CheckFailed(f"with X the 6x8 edge image and Y = corr2d(X, [[1, -1, 0.5]]): {problem}")

@@ -53,7 +53,7 @@ def main():
     policy = _take_policy(sys.argv)
     sandbox = _load_sibling("sandbox")
     supervised = sandbox.start_supervised(policy)   # returns only in the kernel process
-    sandbox.confine(policy, _connection_file(sys.argv), supervised)
+    sandbox.confine(policy, _connection_file(sys.argv), supervised, _load_sibling("landlock"), _load_sibling("seccomp"))
     sys.meta_path.insert(0, HideGraderPackages())
     from ipykernel import kernelapp
 

@@ -14,7 +14,6 @@ restriction: student code, which runs later, cannot reopen it.
 """
 
 import ctypes
-import importlib.util
 import json
 import os
 import signal
@@ -35,13 +34,6 @@ EXIT_UNCONFINED = 70      # the kernel refused to start: confinement was require
 
 def _libc():
     return ctypes.CDLL(None, use_errno=True)
-
-
-def _load(name):
-    spec = importlib.util.spec_from_file_location(f"_grader_{name}", Path(__file__).with_name(f"{name}.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 # ---- the supervisor -----------------------------------------------------------------------
@@ -192,9 +184,8 @@ def drop_capabilities(policy, status):
     status["capabilities"] = "dropped" if libc.capset(header, data) == 0 else "could not be dropped"
 
 
-def landlock_rules(policy, connection_file):
+def landlock_rules(landlock, policy, connection_file):
     """(path, rights) pairs and TCP ports to bind: the whole of the kernel's view of the machine."""
-    landlock = _load("landlock")
     rules = [(p, landlock.READ_ONLY) for p in policy.get("read", [])]
     rules += [(p, ("read_dir",)) for p in policy.get("list_only", [])]
     rules += [(p, landlock.READ_WRITE) for p in policy.get("read_write", [])]
@@ -204,11 +195,11 @@ def landlock_rules(policy, connection_file):
         rules.append((connection_file, ("read_file",)))
         info = json.loads(Path(connection_file).read_text())
         ports = [info[key] for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port") if key in info]
-    return landlock, rules, ports
+    return rules, ports
 
 
-def restrict(policy, connection_file, status):
-    landlock, rules, ports = landlock_rules(policy, connection_file)
+def restrict(policy, connection_file, status, landlock, seccomp):
+    rules, ports = landlock_rules(landlock, policy, connection_file)
     ruleset = landlock.Ruleset()
     for path, rights in rules:
         ruleset.allow_path(path, rights)
@@ -217,14 +208,15 @@ def restrict(policy, connection_file, status):
     ruleset.restrict()
     status.update(ruleset.describe(), confined=True)
     try:   # Landlock holds on its own where seccomp filters are not allowed (some containers)
-        _load("seccomp").install()
+        seccomp.install()
         status["socket_filter"] = True
     except OSError as error:
         status["socket_filter"] = f"not installed: {error}"
 
 
-def confine(policy, connection_file, supervised):
-    """Apply ``policy`` to this (kernel) process; exit before any student code if it was required and failed."""
+def confine(policy, connection_file, supervised, landlock, seccomp):
+    """Apply ``policy`` to this (kernel) process, with the sibling modules ``landlock`` and ``seccomp``
+    (loaded by ``boot.py``); exit before any student code if it was required and failed."""
     if not policy:
         return
     status = {"confined": False, "kernel_pid": os.getpid(), "supervised": supervised}
@@ -238,7 +230,7 @@ def confine(policy, connection_file, supervised):
             status.setdefault("not_applied", []).append(f"{step.__name__}: {type(error).__name__}: {error}")
     try:
         if policy.get("confine", True):
-            restrict(policy, connection_file, status)
+            restrict(policy, connection_file, status, landlock, seccomp)
         else:
             status["reason"] = "confinement turned off by the grader"
     except Exception as error:
