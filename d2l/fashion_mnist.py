@@ -80,7 +80,7 @@ def data_dir(root=None):
     return base / "d2l-course" / "fashion-mnist"
 
 
-def _find(directory, name):
+def find_file(directory, name):
     """The file ``name`` (``*.gz``), else its uncompressed twin, else ``None``."""
     for candidate in (directory / name, directory / name.removesuffix(".gz")):
         if candidate.is_file():
@@ -139,7 +139,7 @@ def _not_found(directory, missing, reason):
 
 def _locate(directory, download):
     """Paths of the four files, downloading missing ones when allowed and possible."""
-    paths = {name: _find(directory, name) for name in FILES}
+    paths = {name: find_file(directory, name) for name in FILES}
     missing = [name for name, path in paths.items() if path is None]
     if missing and not download:
         raise _not_found(directory, missing, "downloading is switched off")

@@ -6,7 +6,8 @@ import math
 import numpy as np
 import torch
 
-from .wire import Odd, decode
+from .kernel_side.codec import Odd
+from .kernel_side.contract import LayerSpec
 
 
 
@@ -83,17 +84,13 @@ def show(value, limit=600):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def is_module_spec(value):
-    return isinstance(value, dict) and value.get("t") == "module"
-
-
 def module_lines(name, spec):
-    """Lines that build the layer a module spec describes, with its exact weights."""
-    args = [repr(a) for a in spec.get("args", [])]
-    args += [f"{k}={literal(tuple(v) if isinstance(v, list) else v)}" for k, v in spec.get("kwargs", {}).items()]
-    lines = [f"{name} = nn.{spec['type']}({', '.join(args)})"]
-    for tensor_name, encoded in spec.get("state", {}).items():
-        lines.append(f"{name}.{tensor_name}.data = {literal(decode(encoded))}")
+    """Lines that build the layer a ``LayerSpec`` describes, with its exact weights."""
+    args = [repr(a) for a in spec.args]
+    args += [f"{k}={literal(tuple(v) if isinstance(v, list) else v)}" for k, v in spec.kwargs.items()]
+    lines = [f"{name} = nn.{spec.type}({', '.join(args)})"]
+    for tensor_name, tensor in spec.state.items():
+        lines.append(f"{name}.{tensor_name}.data = {literal(tensor)}")
     return lines
 
 
@@ -102,7 +99,7 @@ def call_snippet(function, names, args, kwargs):
     lines, call_args = [], []
     for position, value in enumerate(args):
         name = names[position] if position < len(names) else f"arg{position}"
-        if is_module_spec(value):
+        if isinstance(value, LayerSpec):
             lines += module_lines(name, value)
             call_args.append(name)
         elif isinstance(value, torch.Tensor):

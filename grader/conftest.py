@@ -8,9 +8,10 @@ import nbformat
 import pytest
 
 from .kernel import ExecutionLimits
-from .checks import training  # through the check tables: importing grader.training first is circular
+from .checks import training
 from .report import gradescope_json, score_table, write_results
 from .session import GradingSession
+from .record import GradingRecord
 
 RESULTS_KEY = pytest.StashKey[list]()
 SESSION_KEY = pytest.StashKey[dict]()
@@ -85,39 +86,39 @@ def record_check(request):
 
 
 def pytest_sessionfinish(session, exitstatus):
+    """Build the grading record once (the score table below renders it too); write results.json."""
     config = session.config
-    path = config.getoption("--results", default=None)
-    if not path:
-        return
     state = config.stash.get(SESSION_KEY, {})
-    results = config.stash.get(RESULTS_KEY, [])
     grading = state.get("session")
-    notes = grading.execution_notes() if grading is not None else []
     error = state.get("error")
     if error is None and exitstatus not in (0, 1):
         error = f"pytest ended with status {int(exitstatus)}"
-    elapsed = time.monotonic() - state.get("started", time.monotonic())
-    sandbox = grading.sandbox_note() if grading is not None else None
-    write_results(path, gradescope_json(results, elapsed, notes, error, sandbox=sandbox))
+    state["record"] = record = GradingRecord(
+        checks=list(config.stash.get(RESULTS_KEY, [])),
+        notes=grading.execution_notes() if grading is not None else [],
+        error=error or "",
+        sandbox=(grading.sandbox_note() if grading is not None else None) or "",
+        seconds=time.monotonic() - state.get("started", time.monotonic()),
+        execution_seconds=grading.execution_seconds if grading is not None else 0.0)
+    path = config.getoption("--results", default=None)
+    if path:
+        write_results(path, gradescope_json(record))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    results = config.stash.get(RESULTS_KEY, [])
     state = config.stash.get(SESSION_KEY, {})
-    if not results:
+    record = state.get("record") or GradingRecord(list(config.stash.get(RESULTS_KEY, [])))
+    if not record.checks:
         return
     # The table is the summary: pytest's own one-line-per-failed-check list would repeat it
     # check by check right below, so keep only its lines for skipped checks (they say why).
     if hasattr(terminalreporter, "reportchars"):
         terminalreporter.reportchars = "".join(c for c in terminalreporter.reportchars if c in "sS")
     terminalreporter.section("scores")
-    terminalreporter.write_line(score_table(results))
-    grading = state.get("session")
-    if grading is not None and grading.sandbox_note():
-        terminalreporter.write_line(f"{grading.sandbox_note()}; `--require-sandbox` makes this an error")
-    if grading is not None:
-        notes = grading.execution_notes()
-        if notes:
-            terminalreporter.section("notes on running your notebooks")
-            for note in notes:
-                terminalreporter.write_line(f"- {note}")
+    terminalreporter.write_line(score_table(record))
+    if record.sandbox:
+        terminalreporter.write_line(f"{record.sandbox}; `--require-sandbox` makes this an error")
+    if record.notes:
+        terminalreporter.section("notes on running your notebooks")
+        for note in record.notes:
+            terminalreporter.write_line(f"- {note}")

@@ -6,72 +6,23 @@ step can call the student's definitions, and it is restarted (the notebook re-ru
 kills it.
 """
 
-import json
-import os
-import queue
 import time
-import uuid
-from dataclasses import dataclass, field
-from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
+from .execution import CellOutcome, ExecutionLimits, ExecutionReport
 from .notebooks import clear_outputs
-from .output_cap import CappedNotebookClient, OutputBudget, OutputLimits
+from .output_cap import CappedNotebookClient, OutputBudget
 from .sandbox.fence import KERNEL_NAME, KernelFence
+from .transport import (AGENT_MODULES, AGENT_PACKAGE, PRINT_CAP_MODULES, AgentChannel, KernelDied, ProbeTimeout,
+                        install_code)
 
-KERNEL_SIDE = Path(__file__).parent / "kernel_side"
-AGENT_MIME = "application/x-convnet-grader+json"
-# Read once at import, before any notebook runs: a notebook could rewrite the file on disk.
-AGENT_SOURCE = (KERNEL_SIDE / "agent.py").read_text()
-PRINT_CAP_SOURCE = (KERNEL_SIDE / "print_cap.py").read_text()
+__all__ = ["ExecutionLimits", "KernelDied", "KernelSession", "ProbeTimeout"]
 MAX_FATAL_CELLS = 3       # cells that may cost a kernel before the rest of the notebook is given up
 MAX_PROBE_RESTARTS = 5    # probes that may cost a kernel per notebook
 INTERRUPT_GRACE = 5.0     # seconds a kernel gets to come back after an interrupt
-
-
-@dataclass
-class ExecutionLimits:
-    cell_timeout: float = 60.0        # seconds per cell
-    total_budget: float = 600.0       # seconds for the whole notebook
-    memory_bytes: int = 6 * 2**30     # address-space cap of the kernel process
-    probe_timeout: float = 60.0       # seconds per probe request
-    parallel_kernels: int = min(2, os.cpu_count() or 1)  # notebooks executed at the same time
-    require_sandbox: bool = False     # refuse to run student code where it cannot be confined
-    max_processes: int = 256          # processes and threads a kernel may add
-    max_open_files: int = 4096
-    output: OutputLimits = field(default_factory=OutputLimits)
-
-
-@dataclass
-class CellOutcome:
-    index: int
-    status: str          # "ok" | "error" | "timeout" | "killed the kernel" | "not run"
-    error: str = ""
-    cut_bytes: int = 0   # output dropped by the caps
-
-
-@dataclass
-class ExecutionReport:
-    cells: list = field(default_factory=list)
-    kernel_died: bool = False
-    died_at: int | None = None
-    budget_exhausted: bool = False
-    seconds: float = 0.0
-    fatal_cells: list = field(default_factory=list)
-
-    def failures(self):
-        return [c for c in self.cells if c.status not in ("ok", "not run")]
-
-
-class KernelDied(RuntimeError):
-    """The kernel process ended (os._exit, a crash, the memory cap)."""
-
-
-class ProbeTimeout(RuntimeError):
-    """A probe request did not answer in time (an endless loop in the student's code)."""
 
 
 class KernelSession:
@@ -108,10 +59,11 @@ class KernelSession:
             self.probe_client = self.client.km.blocking_client()
             self.probe_client.start_channels()
             self.probe_client.wait_for_ready(timeout=60)
+            self.channel = AgentChannel(self.probe_client, self.alive)
         except RuntimeError as error:
             raise RuntimeError(self.fence.start_failure(error)) from None
         self.sandbox_status = self.fence.status()
-        self._install_agent()
+        self.install_agent()
 
     def _shut_down(self):
         """jupyter_client's own shutdown (its files and ports), through its public API. The processes
@@ -146,24 +98,14 @@ class KernelSession:
     def alive(self):
         return self.client is not None and run_sync(self.client.km.is_alive)()
 
-    def _install_agent(self):
-        self._install_module("__grader_agent__", AGENT_SOURCE, f"{self.kinds!r}", "the grading agent",
-                             filename="<grader agent>")
+    def install_agent(self):
+        """The agent's package and the print cap, before any cell runs; a subclass adds its ops after."""
+        self.channel.install(install_code(AGENT_PACKAGE, AGENT_MODULES, "dispatch", ("agent", repr(self.kinds))),
+                             "the grading agent")
         # a little under the grader's cap, so that the kernel's own note on what it cut still fits
-        self._install_module("__grader_print_cap__", PRINT_CAP_SOURCE, str(max(0, self.limits.output.cell_bytes - 1024)),
-                             "the print cap", filename="<grader print cap>")
-
-    def _install_module(self, module_name, source, install_args, what, filename, timeout=60):
-        """Run ``source`` in the kernel as module ``module_name`` and call its ``install(...)``."""
-        bootstrap = (
-            "import sys as _s, types as _t\n"
-            f"_m = _t.ModuleType({module_name!r}); _s.modules[{module_name!r}] = _m\n"
-            f"exec(compile({source!r}, {filename!r}, 'exec'), _m.__dict__)\n"
-            f"_m.install({install_args}); del _s, _t, _m\n"
-        )
-        reply = self._execute(bootstrap, timeout=timeout)
-        if reply["content"]["status"] != "ok":
-            raise RuntimeError(f"could not install {what}: {reply['content'].get('evalue')}")
+        limit = max(0, self.limits.output.cell_bytes - 1024)
+        self.channel.install(install_code("__grader_print_cap__", PRINT_CAP_MODULES, "print_cap", ("cap", str(limit))),
+                             "the print cap")
 
     # ---- executing the notebook ---------------------------------------------------------
     def run_notebook(self):
@@ -213,17 +155,9 @@ class KernelSession:
             outcome, lost = self._execute_cell(cell, index)
         finally:
             cut = self.output_budget.finish_cell(cell)
-            self._drain_probe_channel()
+            self.channel.drain()
         outcome.cut_bytes = cut
         return outcome, lost
-
-    def _drain_probe_channel(self):
-        """The probe client hears every cell's output too; drop it so it does not pile up there."""
-        try:
-            while True:
-                self.probe_client.get_iopub_msg(timeout=0)
-        except (queue.Empty, Exception):
-            pass
 
     def _execute_cell(self, cell, index):
         try:
@@ -248,7 +182,7 @@ class KernelSession:
         """Interrupt a busy kernel; True if it is responsive again within a few seconds."""
         try:
             run_sync(self.client.km.interrupt_kernel)()
-            reply = self._execute("pass", timeout=INTERRUPT_GRACE)
+            reply = self.channel.execute("pass", timeout=INTERRUPT_GRACE)
             return reply is not None
         except Exception:
             return False
@@ -265,54 +199,18 @@ class KernelSession:
         self.start()
 
     # ---- probing ------------------------------------------------------------------------
-    def _execute(self, code, timeout, on_output=None):
-        return self.probe_client.execute_interactive(
-            code, silent=False, store_history=False, allow_stdin=False, timeout=timeout,
-            output_hook=on_output or (lambda msg: None),
-        )
-
-    def request(self, payload, timeout=None):
-        """Send one probe request to the agent; return its JSON reply, checked for the nonce."""
+    def request(self, request, timeout=None):
+        """The agent's ``Reply`` to one contract request; a kernel that hangs is interrupted (or
+        restarted), one that dies is restarted, so that the next request finds a working kernel."""
         timeout = timeout or self.limits.probe_timeout
-        nonce = uuid.uuid4().hex
-        text = json.dumps({**payload, "nonce": nonce})
-        code = f"__import__('__grader_agent__').agent.handle({text!r})"
         try:
-            replies = self._collect(code, timeout)
+            return self.channel.request(request, timeout)
         except TimeoutError:
             self._interrupt_or_restart()
             raise ProbeTimeout(f"no answer within {timeout:g} s (an endless loop?)") from None
         except KernelDied:
             self._restart()
             raise
-        genuine = [r for r in replies if isinstance(r, dict) and r.get("nonce") == nonce]
-        if len(genuine) != 1:
-            raise KernelDied("the kernel gave no answer to the grader (was the grading agent tampered with?)")
-        return genuine[0]
-
-    def _collect(self, code, timeout):
-        """Run ``code``; gather the agent's replies until the kernel is idle. Notices death quickly."""
-        client = self.probe_client
-        msg_id = client.execute(code, silent=False, store_history=False, allow_stdin=False)
-        deadline = time.monotonic() + timeout
-        replies = []
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError
-            try:
-                msg = client.get_iopub_msg(timeout=min(0.5, remaining))
-            except queue.Empty:
-                if not self.alive():
-                    raise KernelDied("the kernel died while running your code") from None
-                continue
-            if msg.get("parent_header", {}).get("msg_id") != msg_id:
-                continue
-            content = msg.get("content", {})
-            if msg["msg_type"] == "display_data" and AGENT_MIME in content.get("data", {}):
-                replies.append(content["data"][AGENT_MIME])
-            elif msg["msg_type"] == "status" and content.get("execution_state") == "idle":
-                return replies
 
     def _interrupt_or_restart(self):
         if not self._interrupted():

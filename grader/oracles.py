@@ -17,20 +17,14 @@ import unittest
 from functools import lru_cache
 
 from .items import ITEMS
+from .verdicts import CheckSkipped
 
 WITHOUT_SOLUTIONS = "checked by your instructor's grader (CI): this copy of the homework has no reference solutions"
 
 
-@lru_cache(maxsize=None)
-def _reference_unavailable():
-    """The exception class; built on first use because ``checks`` imports this module."""
-    from .checks.base import CheckSkipped
-
-    class ReferenceUnavailable(CheckSkipped, unittest.SkipTest):
-        """Skips the check. Also a ``SkipTest``, so that hypothesis re-raises it at once instead
-        of shrinking the inputs of a property whose oracle can never answer."""
-
-    return ReferenceUnavailable
+class ReferenceUnavailable(CheckSkipped, unittest.SkipTest):
+    """Skips the check. Also a ``SkipTest``, so that hypothesis re-raises it at once instead
+    of shrinking the inputs of a property whose oracle can never answer."""
 
 
 def solutions_available():
@@ -40,7 +34,7 @@ def solutions_available():
 def reference(name):
     """The reference object for a graded name."""
     if not solutions_available():
-        raise _reference_unavailable()(WITHOUT_SOLUTIONS)
+        raise ReferenceUnavailable(WITHOUT_SOLUTIONS)
     module = importlib.import_module(f"solutions.{ITEMS[name].module}")
     return getattr(module, name)
 

@@ -1,11 +1,16 @@
 """Step 4 of the pipeline: ask the student's kernel to run a graded object on grader-made inputs.
 
-Every request goes through ``Probe``; every reply is decoded by ``wire.decode`` and becomes
-either a value or a ``ProbeFailure`` whose ``kind`` the report distinguishes.
+Every request is a record of ``kernel_side/contract.py`` sent through ``Probe.send``; every reply
+is read as the request's ``ANSWER`` type and becomes either a value or a ``ProbeFailure`` whose
+``kind`` the report distinguishes.
 """
 
-from . import wire
-from .kernel import KernelDied, ProbeTimeout
+import dataclasses
+
+from .kernel_side.codec import WireError, from_wire
+from .kernel_side.contract import (Case, CallRequest, CasesRequest, InventoryRequest, ModelRequest, TrainRequest,
+                                   ValueRequest)
+from .transport import KernelDied, ProbeTimeout
 
 NOT_SUBMITTED = "not submitted"
 NOT_IMPLEMENTED = "not implemented"
@@ -14,6 +19,7 @@ RAISED = "raised an error"
 TIMED_OUT = "timed out"
 KERNEL_DIED = "kernel died"
 BORROWED = "not your own code"
+UNREADABLE = "failed"    # the reply is not in the contract: the check fails, nothing of it is used
 
 
 class ProbeFailure(Exception):
@@ -31,30 +37,34 @@ class Probe:
         self.session, self.name = session, name
         self.reference = dict(reference_sources or {})
 
-    def _request(self, payload, timeout=None):
-        payload = {"name": self.name, "reference": self.reference, **payload}
+    def send(self, request, timeout=None):
+        """The decoded answer to one contract request (its ``name`` and ``reference`` are the probe's)."""
+        request = dataclasses.replace(request, name=self.name, reference=self.reference)
         try:
-            reply = self.session.request(payload, timeout=timeout)
+            reply = self.session.request(request, timeout=timeout)
         except ProbeTimeout as slow:
             raise ProbeFailure(TIMED_OUT, str(slow)) from None
         except KernelDied as died:
             raise ProbeFailure(KERNEL_DIED, str(died)) from None
-        if not reply.get("ok"):
-            kind = {"missing": NOT_SUBMITTED, "not_implemented": NOT_IMPLEMENTED}.get(reply.get("kind"), RAISED)
-            raise ProbeFailure(kind, str(reply.get("message", ""))[:2000])
+        if not reply.ok:
+            kind = {"missing": NOT_SUBMITTED, "not_implemented": NOT_IMPLEMENTED}.get(reply.kind, RAISED)
+            raise ProbeFailure(kind, reply.message[:2000])
         try:
-            return wire.decode(reply.get("value"))
-        except wire.WireError as bad:
-            raise ProbeFailure(RAISED, f"returned something the grader cannot read: {bad}") from None
+            return from_wire(reply.value, request.ANSWER, where=f"the {request.OP} reply")
+        except WireError as bad:
+            raise ProbeFailure(UNREADABLE, f"the grader could not read your kernel's reply ({bad}); "
+                                           "was the grading agent changed?") from None
 
     def call(self, *args, seed=0, **kwargs):
         """One call; exceptions from the student's code become ``ProbeFailure(RAISED)``."""
-        return self._request({"op": "call", "args": [wire.encode(a) for a in args],
-                              "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}, "seed": seed})
+        return self.send(CallRequest(args=list(args), kwargs=kwargs, seed=seed))
 
     def value(self):
         """A graded constant, as the student bound it."""
-        return self._request({"op": "value"})
+        return self.send(ValueRequest())
+
+    def inventory(self):
+        return self.send(InventoryRequest())
 
     def cases(self, cases, seed=0):
         """Many calls in one round trip: ``cases`` is a list of (args, kwargs).
@@ -62,19 +72,21 @@ class Probe:
         Returns a list of ``(True, value)`` or ``(False, error message)``; a stub or a broken
         kernel fails the whole batch with ``ProbeFailure``.
         """
-        encoded = [{"args": [wire.encode(a) for a in args], "kwargs": {k: wire.encode(v) for k, v in kwargs.items()}}
-                   for args, kwargs in cases]
-        replies = self._request({"op": "cases", "cases": encoded, "seed": seed})
-        if not isinstance(replies, list) or len(replies) != len(cases):
+        outcomes = self.send(CasesRequest(cases=[Case(args=list(a), kwargs=k) for a, k in cases], seed=seed))
+        if len(outcomes) != len(cases):
             raise ProbeFailure(RAISED, "the kernel answered a different number of cases")
-        return [(True, r["value"]) if r.get("ok") else (False, str(r.get("message"))) for r in replies]
+        return [(True, o.value) if o.ok else (False, o.message) for o in outcomes]
 
-    def model(self, x, args=(), kwargs=None, fill=None, modes=("eval",), summary=False, grads=False, seed=0):
-        """Build ``name(*args, **kwargs)``, run ``x`` through it; see ``agent.op_model``."""
-        payload = {"op": "model", "args": [wire.encode(a) for a in args],
-                   "kwargs": {k: wire.encode(v) for k, v in (kwargs or {}).items()},
-                   "input": wire.encode(x), "modes": list(modes), "summary": summary, "grads": grads,
-                   "seed": seed}
-        if fill is not None:
-            payload["fill"] = fill
-        return self._request(payload, timeout=self.session.limits.probe_timeout * 2)
+    def model(self, x, args=(), kwargs=None, fill=None, modes=("eval",), grads=False, seed=0):
+        """Build ``name(*args, **kwargs)``, run ``x`` through it: a ``contract.ModelReport``."""
+        request = ModelRequest(args=list(args), kwargs=dict(kwargs or {}), input=x, modes=list(modes), grads=grads,
+                               seed=seed, fill=fill)
+        report = self.send(request, timeout=self.session.limits.probe_timeout * 2)
+        if any(mode not in report.outputs for mode in modes):
+            raise ProbeFailure(UNREADABLE, "the grader could not read your kernel's description of the model "
+                                           "(a mode is missing); was the grading agent changed?")
+        return report
+
+    def train(self, data_dir, recipe, timeout):
+        """Train the graded class by the grader's recipe (training kernels only): a ``TrainedModel``."""
+        return self.send(TrainRequest(data_dir=str(data_dir), recipe=recipe), timeout=timeout)

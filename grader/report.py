@@ -1,45 +1,45 @@
-"""Step 7 of the pipeline: the terminal table and the Gradescope results.json."""
+"""Step 7 of the pipeline: the terminal table and the Gradescope results.json, both rendered
+from the grading record (``grader/record.py``)."""
 
 import json
 import os
 import tempfile
-from fractions import Fraction
 from pathlib import Path
 
-from .scoring import exact
+from .record import GradingRecord, exact, item_rows, rounded, totals  # noqa: F401 (re-exported)
 
 
-def totals(results):
-    """Exact sums (``Fraction``s where the results carry them)."""
-    return sum((r.points for r in results), Fraction(0)), sum((r.max_points for r in results), Fraction(0))
+def as_record(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
+    """A ``GradingRecord`` as it is, or one made of a list of ``CheckResult`` and the rest."""
+    if isinstance(record_or_results, GradingRecord):
+        return record_or_results
+    return GradingRecord(list(record_or_results), list(notes), error or "", sandbox or "", execution_time)
 
 
-def rounded(points, digits=4):
-    """The one rounding every rendering does, at the very end."""
-    return round(float(points), digits)
-
-
-def gradescope_json(results, execution_time, notes=(), error=None, sandbox=None):
-    """Gradescope's results.json; ``sandbox`` is None when every kernel ran confined, else why not."""
-    score, max_score = totals(results)
+def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
+    """Gradescope's results.json, with the record (hidden checks' feedback left out) in
+    ``extra_data.record``; ``extra_data.sandbox`` says whether every kernel ran confined."""
+    record = as_record(record_or_results, execution_time, notes, error, sandbox)
     tests = []
-    for r in results:
+    for r in record.checks:
         output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
         test = {"name": r.name, "score": rounded(r.points), "max_score": rounded(r.max_points),
                 "status": "passed" if r.passed else "failed", "output": output,
                 "output_format": "md", "visibility": "after_published" if r.hidden else "visible",
                 # exact shares, so tools that add the checks up again get the item's total exactly
                 "extra_data": {"points": str(exact(r.points)), "max_points": str(exact(r.max_points))}}
-        if getattr(r, "skipped", False):
+        if r.skipped:
             del test["status"]  # neither passed nor failed: it did not run here (0 of 0 points)
         tests.append(test)
-    payload = {"score": rounded(score), "max_score": rounded(max_score), "execution_time": round(execution_time, 2),
-               "output_format": "md", "tests": tests,
-               "extra_data": {"sandbox": sandbox or "confined (Landlock)"}}
+    score, max_score = record.totals()
+    payload = {"score": rounded(score), "max_score": rounded(max_score),
+               "execution_time": round(record.seconds, 2), "output_format": "md", "tests": tests,
+               "extra_data": {"sandbox": record.sandbox or "confined (Landlock)",
+                              "record": record.without_hidden_feedback().to_dict()}}
     lines = []
-    if error:
-        lines.append(f"**Grading did not finish:** {error}")
-    lines.extend(f"- {note}" for note in notes)
+    if record.error:
+        lines.append(f"**Grading did not finish:** {record.error}")
+    lines.extend(f"- {note}" for note in record.notes)
     if lines:
         payload["output"] = "\n".join(lines)
     return payload
@@ -55,27 +55,16 @@ def write_results(path, payload):
     os.replace(tmp, path)
 
 
-def item_rows(results):
-    """{(section, item): [points, max points, statuses that were not a pass]}, in report order."""
-    rows = {}
-    for r in results:
-        row = rows.setdefault((r.section, r.item or r.name), [Fraction(0), Fraction(0), []])
-        row[0] += r.points
-        row[1] += r.max_points
-        if not r.passed and r.status not in row[2]:
-            row[2].append(r.status)
-    return rows
-
-
-def score_table(results):
+def score_table(record_or_results):
     """One row per item: section, name, points, and what went wrong if anything did."""
-    rows = item_rows(results)
+    record = as_record(record_or_results)
+    rows = record.item_rows()
     width = max([len(item) for _, item in rows] + [4])
     lines = [f"{'sec':<4} {'item':<{width}} {'points':>13}  status", "-" * (width + 34)]
     for (section, item), (got, full, problems) in rows.items():
         status = "ok" if not problems else ", ".join(problems)
         lines.append(f"{section:<4} {item:<{width}} {float(got):>6.2f} / {float(full):<5.2f} {status}")
-    score, max_score = totals(results)
+    score, max_score = record.totals()
     lines.append("-" * (width + 34))
     lines.append(f"{'':<4} {'total':<{width}} {float(score):>6.2f} / {float(max_score):<5.2f}")
     return "\n".join(lines)

@@ -3,9 +3,8 @@
 Points are decided here, in the grader's process, from what the check verified itself.
 """
 
+import time
 import traceback
-from dataclasses import dataclass
-from fractions import Fraction
 
 from .cell_failures import point_to_cause
 from .checks import ALL_CHECKS
@@ -13,33 +12,7 @@ from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
 from .oracles import reference_sources, withhold_reference
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
-
-PASSED, FAILED, SKIPPED, GRADER_ERROR = "passed", "failed", "skipped", "grader error"
-
-
-@dataclass
-class CheckResult:
-    name: str
-    item: str
-    section: str
-    points: Fraction   # exact; reports round once, at the end
-    max_points: Fraction
-    status: str        # passed | failed | not submitted | not implemented | could not run | ...
-    feedback: str
-    hidden: bool = False
-
-    @property
-    def passed(self):
-        return self.status == PASSED
-
-    @property
-    def skipped(self):
-        return self.status == SKIPPED
-
-
-def exact(number):
-    """A weight, fraction or point value as an exact ``Fraction`` (0.1 is 1/10, not 0.1000000000000000055)."""
-    return Fraction(str(number)) if isinstance(number, float) else Fraction(number)
+from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, CheckResult, exact  # noqa: F401 (re-exported)
 
 
 def check_points(check):
@@ -50,12 +23,13 @@ def check_points(check):
 
 
 def run_check(session, check):
+    started = time.perf_counter()
     item = ITEMS[check.item]
     full = check_points(check)
 
     def result(points, status, feedback, out_of=full):
         return CheckResult(check.test_name, item.name, item.section, exact(points), exact(out_of), status,
-                           feedback, check.hidden)
+                           feedback, check.hidden, time.perf_counter() - started)
 
     def explained(text):
         """Feedback that points to the cell behind a NameError and shows no reference code."""

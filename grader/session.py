@@ -6,7 +6,6 @@ Scores are not computed here; ``scoring.py`` turns check results into points.
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from . import wire
 from .cell_failures import cell_failure
 from .items import ITEMS, kinds_for_kernel
 from .kernel import ExecutionLimits, KernelSession
@@ -19,9 +18,11 @@ from .training.data import kernel_copy
 
 
 def _inventory(kernel):
-    reply = kernel.request({"op": "inventory", "name": ""})
-    found = wire.decode(reply.get("value")) if reply.get("ok") else {}
-    return found if isinstance(found, dict) else {}
+    """{graded name: contract.InventoryEntry} of what the notebook defined; {} if the kernel will not say."""
+    try:
+        return Probe(kernel, "").inventory()
+    except ProbeFailure:
+        return {}
 
 
 class GradingSession:
@@ -32,7 +33,7 @@ class GradingSession:
         self.limits = limits or ExecutionLimits()
         self.notebooks = []
         self.kernels = {}       # notebook label -> KernelSession
-        self.inventory = {}     # notebook label -> {name: {"state": ...}}
+        self.inventory = {}     # notebook label -> {name: contract.InventoryEntry}
         self.execution_seconds = 0.0
         self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
         self.data_dir = None    # the staged Fashion-MNIST copy the kernels may read
@@ -94,21 +95,21 @@ class GradingSession:
             found = self.inventory.get(entry.label, {})
             for name in names:
                 state = found.get(name)
-                if isinstance(state, dict) and state.get("state") == "bound":
+                if state is not None and state.state == "bound":
                     bound.append((entry, name, state))
                     break
-                if isinstance(state, dict) and state.get("state") == "failed":
+                if state is not None and state.state == "failed":
                     failed.append((entry, name, state))
         if bound:
             own = [b for b in bound if b[0].section == item.section]
             entry, name, state = (own or bound)[-1]
-            module = str(state.get("module", ""))
+            module = state.module
             if module == "d2l" or module.startswith("d2l."):
                 raise ProbeFailure(BORROWED, f"{name} is the course library's {module}.{name}, not a definition of yours")
             return entry.label, name
         if failed:
             entry, name, state = failed[-1]
-            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {state.get('error', 'the defining cell failed')}")
+            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {state.error or 'the defining cell failed'}")
         broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
         if broken:
             reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel in a cell'}" for e in broken)

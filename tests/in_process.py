@@ -8,14 +8,17 @@ from unittest import mock
 
 from grader.checks.base import CheckFailed
 from grader.items import kinds_for_kernel
-from grader.kernel_side import agent
+from grader.kernel_side import capture, dispatch
+from grader.kernel_side.codec import from_wire
+from grader.kernel_side.contract import Reply, envelope
 from grader.oracles import reference_sources
 from grader.probe import Probe, ProbeFailure
 from notebook_factory import IMPORTS
 
 
 class InProcessKernel:
-    """Answers probe requests like the kernel: JSON in, the agent's reply, JSON out."""
+    """Answers probe requests like the kernel: the request's envelope as JSON text in, the agent's
+    reply as JSON out, read back as a ``Reply`` (``raw_reply`` lets a test tamper with it first)."""
 
     limits = SimpleNamespace(probe_timeout=60)
 
@@ -23,17 +26,20 @@ class InProcessKernel:
         self.namespace = {}
         for source in (IMPORTS, *cells):
             exec(compile(source, "<cell>", "exec"), self.namespace)
-        self.agent = agent.Agent(kinds_for_kernel())
+        self.agent = dispatch.Agent(kinds_for_kernel())
         self.requests = []
         self.references = []   # the reference helpers each request carried into the "kernel"
 
-    def request(self, payload, timeout=None):
-        self.requests.append(payload["op"])
-        self.references.append(sorted(payload.get("reference") or {}))
+    def raw_reply(self, request):
         user = SimpleNamespace(user_ns=self.namespace)
-        with mock.patch.object(agent, "get_ipython", lambda: user):
-            reply = self.agent.answer(json.dumps({**payload, "nonce": "0"}))
-        return json.loads(json.dumps(reply))
+        with mock.patch.object(dispatch, "get_ipython", lambda: user), \
+                mock.patch.object(capture, "get_ipython", lambda: user):
+            return json.loads(json.dumps(self.agent.answer(json.dumps(envelope(request, "0")))))
+
+    def request(self, request, timeout=None):
+        self.requests.append(request.OP)
+        self.references.append(sorted(request.reference))
+        return from_wire(self.raw_reply(request), Reply)
 
 
 def run_check(check, *cells, kernel=None, name=None):

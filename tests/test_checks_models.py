@@ -4,9 +4,10 @@ Run in-process (tests/in_process.py)."""
 
 import pytest
 
-from grader.checks.models import in_call_order, match_layers, model_checks
+from grader.checks.models import model_checks
+from grader.layers import in_call_order, match_layers
 from grader.checks.sec_models import reference_factory
-from grader.kernel_side.agent import run_model
+from grader.kernel_side.model_report import run_model
 from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS
 from test_alternatives import ALTERNATIVES
@@ -27,10 +28,10 @@ def test_layers_pair_by_call_order_and_shapes_not_names():
     import torch
 
     x = torch.randn(4, 3, 6, 6)
-    theirs = run_model(kernel.namespace["Residual"](3), x, {"modes": ["eval"]})
-    ours = run_model(reference_factory("Residual")(3), x, {"modes": ["eval"]})
+    theirs = run_model(kernel.namespace["Residual"](3), x)
+    ours = run_model(reference_factory("Residual")(3), x)
     pairs = match_layers(in_call_order(ours), in_call_order(theirs))
-    assert [(ref["path"], row["path"]) for ref, row in pairs] == [
+    assert [(ref.path, row.path) for ref, row in pairs] == [
         ("conv1", "conv_a"), ("bn1", "norm_a"), ("conv2", "conv_b"), ("bn2", "norm_b")]
 
 
@@ -83,15 +84,15 @@ def test_the_three_checks_of_a_model_build_it_once_per_input_and_once_more_to_tr
 
 def test_a_model_report_the_grader_cannot_read_fails_the_check_clearly():
     kernel = InProcessKernel(source(ALTERNATIVES, "the main path as one nn.Sequential"))
-    honest = kernel.request
+    honest = kernel.raw_reply
 
-    def tampered(payload, timeout=None):
-        reply = honest(payload, timeout)
-        if payload["op"] == "model":
-            reply["value"]["items"]["outputs"] = {"t": "list", "items": []}
+    def tampered(request):
+        reply = honest(request)
+        if request.OP == "model":
+            reply["value"]["outputs"] = []
         return reply
 
-    kernel.request = tampered
+    kernel.raw_reply = tampered
     for check in residual_checks("identity shortcut"):
         passed, fraction, feedback = run_check(check, kernel=kernel)
         assert not passed and fraction == 0 and "could not read" in feedback

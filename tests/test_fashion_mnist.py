@@ -320,7 +320,7 @@ def test_checksum_mismatch_on_existing_files_only_warns(data_dir):
 def real_data_dir():
     shared = Path(__file__).resolve().parents[2] / "shared" / "data" / "fashion-mnist"
     for candidate in (REAL_DIR, shared):
-        if candidate and all(fm._find(Path(candidate), name) for name in NAMES):
+        if candidate and all(fm.find_file(Path(candidate), name) for name in NAMES):
             return Path(candidate)
     pytest.skip(f"real Fashion-MNIST files not found (set {fm.ENV_VAR} or put them in {shared})")
 

@@ -52,6 +52,7 @@ def test_results_json_reads_back_into_the_graders_records():
     assert run.checks[3].skipped and run.checks[4].hidden and run.checks[4].feedback == ""
     assert run.item_points()["corr2d"] == (1.0, 4.0) and run.item_points()["VGG"] == (0.0, 2.0)
     assert run.notes == ["7.2.ipynb: cell 3 error: NameError: x"] and run.problems == []
+    assert run.seconds == 12.5 and run.checks[1].max_points == 3  # from the record, not the rounded scores
     broken = parse(_payload(error="SubmissionError: no notebooks", notes=("hw.ipynb could not be read as a notebook",)))
     assert broken.error == "SubmissionError: no notebooks"
     assert broken.problems == ["SubmissionError: no notebooks", "hw.ipynb could not be read as a notebook"]
@@ -66,6 +67,9 @@ def test_unreadable_results_are_a_clear_error(tmp_path):
     (tmp_path / "other.json").write_text('{"score": 3}')
     with pytest.raises(ResultsError, match="no list of tests"):
         load(tmp_path / "other.json")
+    (tmp_path / "old.json").write_text('{"score": 3, "max_score": 4, "tests": []}')  # an older grader's
+    with pytest.raises(ResultsError, match="old.json: it holds no grading record.*this grader version"):
+        load(tmp_path / "old.json")
 
 
 def _png():

@@ -289,7 +289,9 @@ def test_the_supervisor_cannot_be_signalled_and_root_has_no_capabilities():
 def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refuses(tmp_path, monkeypatch):
     from dataclasses import replace
 
+    from grader.instructor.results import parse
     from grader.kernel_side import landlock
+    from grader.record import GradingRecord
     from grader.report import gradescope_json
     from grader.sandbox import SandboxUnavailable
     from grader.session import GradingSession
@@ -308,8 +310,9 @@ def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refus
         table, notes = grade(nb, {"corr2d"})
         assert any(note.startswith("not sandboxed: Landlock is not available: pretend old kernel") for note in notes)
         assert "corr2d" in table
-        payload = gradescope_json([], 1.0, notes, sandbox="not sandboxed: pretend old kernel")
+        payload = gradescope_json(GradingRecord([], notes, sandbox="not sandboxed: pretend old kernel"))
         assert payload["extra_data"]["sandbox"] == "not sandboxed: pretend old kernel"
+        assert parse(payload).sandbox == "not sandboxed: pretend old kernel"  # the record carries it too
     finally:
         sandbox_support.cache_clear()
 
@@ -322,8 +325,12 @@ LEAKING_CONV2D = '''class Conv2D(nn.Module):
 
     def forward(self, x):
         import gc
-        carried = [o["reference"] for o in gc.get_objects()
-                   if isinstance(o, dict) and isinstance(o.get("reference"), dict) and o["reference"]]
+        def reference(o):   # the request, as a dict or as a record
+            try:
+                return o.get("reference") if isinstance(o, dict) else getattr(o, "reference", None)
+            except Exception:
+                return None
+        carried = [r for r in map(reference, gc.get_objects()) if isinstance(r, dict) and r]
         raise ValueError(carried[-1].get("corr2d", "") if carried else "the grader sent no reference")'''
 
 

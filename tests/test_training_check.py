@@ -11,11 +11,11 @@ from torch import nn
 
 from d2l import fashion_mnist
 from d2l import torch as d2l
-from grader import wire
+from grader.checks import training
 from grader.checks.base import CheckFailed
-from grader.kernel_side import agent
+from grader.kernel_side.codec import Odd, WireError, from_wire, to_wire
+from grader.kernel_side.contract import TrainedModel
 from grader.kernel_side.training import fit, layers_in_call_order
-from grader.training import checks as training
 from d2l.idx import write_idx
 from grader.training.data import stage
 from grader.training.measure import accuracy
@@ -54,14 +54,14 @@ def gray_levels(tmp_path_factory):
 
 
 def over_the_wire(reply):
-    """What the grader receives when the kernel's agent sends ``reply``."""
-    return wire.decode(json.loads(json.dumps(agent.encode(reply))))
+    """What the grader reads when the kernel's ``train`` op returns ``reply`` (a record or anything else)."""
+    return from_wire(json.loads(json.dumps(to_wire(reply, TrainedModel))), TrainedModel)
 
 
 def reply_from(model, resize):
     """The reply the kernel's ``train`` op makes for a trained ``model``, as the grader decodes it."""
-    layers = layers_in_call_order(model, type(model), 0.1, resize, agent.CallTrace, agent.family)
-    return over_the_wire({"layers": layers, "history": [{"val_acc": 1.0}]})
+    layers = layers_in_call_order(model, type(model), 0.1, resize)
+    return over_the_wire(TrainedModel(layers=layers, history=[{"val_acc": 1.0}]))
 
 
 # ---- data: the kernel's copy has no test split ----------------------------------------------
@@ -180,20 +180,28 @@ def test_another_architecture_is_told_so():
 @pytest.mark.parametrize("reply", [
     {"accuracy": 1.0, "val_acc": 1.0},
     {"layers": "trained, honestly"},
-    {"layers": []},
     [1.0],
-    {"layers": [{"path": "net.0", "family": "conv", "tensors": {"weight": wire.Odd("Liar")}}]},
     {"layers": [{"path": "net.0", "family": "gpu", "tensors": {}}]},
+], ids=["claims", "text", "list", "bad-family"])
+def test_replies_outside_the_contract_are_not_read(reply):
+    """The probe turns these into 'did not send back trained weights' (test_training_kernel.py)."""
+    with pytest.raises(WireError):
+        over_the_wire(reply)
+
+
+@pytest.mark.parametrize("reply", [
+    {"layers": []},
+    {"layers": [{"path": "net.0", "family": "conv", "tensors": {"weight": Odd("Liar")}}]},
     {"layers": [{"path": "net.0", "family": "conv", "tensors": {"weight": torch.ones(6, 1, 5, 5, dtype=torch.int64)}}]},
-], ids=["claims", "text", "empty", "list", "odd-object", "bad-family", "integer-weights"])
-def test_claims_and_odd_objects_score_nothing(reply):
+], ids=["empty", "odd-object", "integer-weights"])
+def test_readable_replies_without_float_weights_score_nothing(reply):
     with pytest.raises(CheckFailed, match="did not send back trained weights"):
-        load_trained(trusted_model(LeNet, 28), reply)
+        load_trained(trusted_model(LeNet, 28), over_the_wire(reply))
 
 
 def test_diverged_weights_are_named():
     reply = reply_from(RenamedLeNet(), 28)
-    reply["layers"][0]["tensors"]["weight"][0, 0, 0, 0] = float("nan")
+    reply.layers[0].tensors["weight"][0, 0, 0, 0] = float("nan")
     with pytest.raises(CheckFailed, match="NaN"):
         load_trained(trusted_model(LeNet, 28), reply)
 

@@ -6,8 +6,7 @@ leaves that module out, so it is optional here.
 
 import importlib
 
-from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models
-from ..training import checks as training  # GPU-only, opt-in: skipped elsewhere
+from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models, training  # training: GPU, opt-in
 
 ALL_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *sec_models.CHECKS,
               *interfaces.CHECKS, *training.CHECKS]

@@ -4,27 +4,10 @@ from dataclasses import dataclass
 from typing import Callable
 
 from ..probe import RAISED, ProbeFailure
+from ..verdicts import CheckFailed, CheckSkipped
 from .dependencies import helpers_of
 
-
-class CheckFailed(Exception):
-    """The student's object ran but its behaviour is wrong; ``feedback`` says how (markdown)."""
-
-    def __init__(self, feedback, fraction=0.0):
-        super().__init__(feedback)
-        self.feedback, self.fraction = feedback, fraction
-
-
-class CheckSkipped(Exception):
-    """The check cannot run here (no GPU, no reference solutions in a student's copy).
-
-    A skipped check scores 0 of 0: it leaves the total alone instead of costing points, and the
-    report says why it did not run.
-    """
-
-    def __init__(self, reason):
-        super().__init__(reason)
-        self.reason = reason
+__all__ = ["Check", "CheckFailed", "CheckSkipped", "graded"]
 
 
 @dataclass(frozen=True)
@@ -50,8 +33,8 @@ def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reas
     """The one way the tables make a check: the helpers from ``dependencies`` unless given, which
     the kernel gets in their reference versions when the student's own do not pass (below)."""
     helpers = helpers_of(item) if reference is None else tuple(reference)
-    return Check(item, title, _reference_helpers_on_failure(run) if helpers else run, weight, hidden, helpers,
-                 skip_reason)
+    return Check(item=item, title=title, run=_reference_helpers_on_failure(run) if helpers else run, weight=weight,
+                 hidden=hidden, reference=helpers, skip_reason=skip_reason)
 
 
 def _reference_helpers_on_failure(run):

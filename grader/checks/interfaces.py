@@ -7,7 +7,7 @@ architecture check and still breaks there. One check per model class says so, ne
 
 from ..probe import RAISED, ProbeFailure
 from .base import CheckFailed, graded
-from .models import model_input, well_formed
+from .models import model_input
 from .sec_models import SMALL_RESNET, SMALL_VGG
 
 LR, CLASSES = 0.05, 7
@@ -31,20 +31,19 @@ def book_interface(item, args, shape):
 
     def run(probe):
         try:
-            reply = well_formed(probe.model(model_input(shape), args=args, kwargs={"lr": LR, "num_classes": CLASSES}),
-                                ("eval",))
+            reply = probe.model(model_input(shape), args=args, kwargs={"lr": LR, "num_classes": CLASSES})
         except ProbeFailure as failure:
             if failure.kind != RAISED:
                 raise
             raise CheckFailed(f"`{call}` raised `{failure.message}`. The book's training cells and the grader's "
                               f"training check build {item} with these keyword arguments; keep them in `__init__` "
                               "(and call `self.save_hyperparameters()`).") from None
-        output = reply["outputs"]["eval"]["output"]
+        output = reply.outputs["eval"].output
         if tuple(output.shape) != (shape[0], CLASSES):
             raise CheckFailed(f"`{call}` on a batch of {shape[0]} gives outputs of shape {tuple(output.shape)}, "
                               f"expected {(shape[0], CLASSES)}: is num_classes used for the last layer?")
-        if reply.get("lr") != LR:
-            raise CheckFailed(f"`{call}` keeps lr = {reply.get('lr')!r}, expected {LR}: the book's Classifier reads "
+        if reply.lr != LR:
+            raise CheckFailed(f"`{call}` keeps lr = {reply.lr!r}, expected {LR}: the book's Classifier reads "
                               "self.lr in configure_optimizers, so store it (self.save_hyperparameters() does).")
         return f"{call} keeps lr and gives {CLASSES} outputs"
 

@@ -5,9 +5,9 @@ import torch.nn.functional as F
 from hypothesis import strategies as st
 
 from ..compare import literal, tensor_mismatch
+from ..kernel_side.contract import TensorFill
 from . import strategies as domain
 from .base import CheckFailed, graded
-from .models import well_formed
 from .properties import agrees_with, degenerate_shapes, fixed_example
 
 BOOK_X = torch.arange(9.0).reshape(3, 3)
@@ -58,31 +58,32 @@ def conv2d_layer(probe):
     forward = corr2d(x, weight) + bias; gradients reach both."""
     for kernel_size, x_shape, seed in (((2, 3), (5, 7), 3), ((1, 1), (2, 4), 4)):
         x = torch.randn(x_shape, generator=torch.Generator().manual_seed(seed))
-        rows = [r for r in well_formed(probe.model(x, args=(kernel_size,)), ("eval",))["modules"] if r["params"]]
-        found = [(r["path"], n, s) for r in rows for n, s in r["params"]]
+        rows = [r for r in probe.model(x, args=(kernel_size,)).modules if r.params]
+        found = [(r.path, n, s) for r in rows for n, s in r.params]
         weights = [f for f in found if f[2] == list(kernel_size)]
         biases = [f for f in found if f[2] in ([1], []) and f not in weights]
         if len(found) != 2 or not weights or not biases:
             raise CheckFailed(f"Conv2D({kernel_size}) should have exactly two parameters, a {kernel_size} weight and "
                               f"a one-element bias; yours: {[(f'{p}.{n}'.lstrip('.'), s) for p, n, s in found]}")
         (w_path, w_name, _), (b_path, b_name, b_shape) = weights[0], biases[0]
+        w_fill, b_fill = TensorFill(seed=11, scale=1.0, offset=0.0), TensorFill(seed=12, scale=1.0, offset=0.0)
         recipe = {}
-        recipe.setdefault(w_path, {})[w_name] = [11, 1.0, 0.0]
-        recipe.setdefault(b_path, {})[b_name] = [12, 1.0, 0.0]
-        got = well_formed(probe.model(x, args=(kernel_size,), fill=recipe, grads=True), ("eval",))["outputs"]["eval"]
-        if not isinstance(got.get("grads"), dict):
+        recipe.setdefault(w_path, {})[w_name] = w_fill
+        recipe.setdefault(b_path, {})[b_name] = b_fill
+        got = probe.model(x, args=(kernel_size,), fill=recipe, grads=True).outputs["eval"]
+        if got.grads is None:
             raise CheckFailed("the grader could not read the gradients your kernel sent back")
-        w = torch.randn(kernel_size, generator=torch.Generator().manual_seed(11)).requires_grad_()
-        b = torch.randn(b_shape, generator=torch.Generator().manual_seed(12)).requires_grad_()
+        w = w_fill.values(kernel_size).requires_grad_()
+        b = b_fill.values(b_shape).requires_grad_()
         expected = cross_correlation(x, w) + b
-        problem = tensor_mismatch(expected.detach(), got["output"])
+        problem = tensor_mismatch(expected.detach(), got.output)
         if problem:
             raise CheckFailed(f"with weight = `{literal(w.detach())}` and bias = `{literal(b.detach())}`, "
                               f"Conv2D{(kernel_size,)} applied to `{literal(x)}` is not corr2d(x, weight) + bias: "
                               f"{problem}")
         expected.sum().backward()
         for label, path, name, want in (("weight", w_path, w_name, w.grad), ("bias", b_path, b_name, b.grad)):
-            have = got["grads"].get(f"{path}.{name}".lstrip("."))
+            have = got.grads.get(f"{path}.{name}".lstrip("."))
             if have is None:
                 raise CheckFailed(f"no gradient reaches the {label}: is it an nn.Parameter, used in forward?")
             problem = tensor_mismatch(want, have)

@@ -4,7 +4,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from .. import wire
+from ..kernel_side.contract import LayerSpec
 from . import strategies as domain
 from .properties import agrees_with, degenerate_shapes, fixed_cases
 
@@ -16,9 +16,9 @@ BOOK_SETTINGS = [  # the section's four layers, all on an 8x8 input: 8x8, 8x8, 4
 
 def conv_layer(kernel, pad, stride, weight, bias):
     """An nn.Conv2d(1, 1, ...) with exact weights, as the kernel builds it from this spec."""
-    return {"t": "module", "type": "Conv2d", "args": [1, 1],
-            "kwargs": {"kernel_size": list(kernel), "padding": list(pad), "stride": list(stride)},
-            "state": {"weight": wire.encode(weight), "bias": wire.encode(bias)}}
+    return LayerSpec(type="Conv2d", args=[1, 1], kwargs={"kernel_size": tuple(kernel), "padding": tuple(pad),
+                                                         "stride": tuple(stride)},
+                     state={"weight": weight, "bias": bias})
 
 
 @st.composite
@@ -34,15 +34,15 @@ def book_case(kernel, pad, stride, X=BOOK_X):
 
 
 def applied(conv2d, X):
-    weight, bias = (wire.decode(conv2d["state"][k]) for k in ("weight", "bias"))
-    kwargs = conv2d["kwargs"]
+    weight, bias = conv2d.state["weight"], conv2d.state["bias"]
+    kwargs = conv2d.kwargs
     return F.conv2d(X[None, None].double(), weight.double(), bias.double(), stride=tuple(kwargs["stride"]),
                     padding=tuple(kwargs["padding"]))[0, 0].float()
 
 
 def applied_scale(conv2d, X):
-    weight, bias = (wire.decode(conv2d["state"][k]) for k in ("weight", "bias"))
-    kwargs = conv2d["kwargs"]
+    weight, bias = conv2d.state["weight"], conv2d.state["bias"]
+    kwargs = conv2d.kwargs
     return F.conv2d(X[None, None].abs().double(), weight.abs().double(), bias.abs().double(),
                     stride=tuple(kwargs["stride"]), padding=tuple(kwargs["padding"]))[0, 0]
 

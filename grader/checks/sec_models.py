@@ -2,7 +2,7 @@
 
 from ..oracles import reference
 from ..probe import NOT_IMPLEMENTED, ProbeFailure
-from ..wire import Odd
+from ..kernel_side.codec import Odd
 from .base import CheckFailed, graded
 from .models import model_checks
 

@@ -86,7 +86,7 @@ def ci_report(args):
     if run is not None:
         from ..report import score_table
 
-        print(score_table(run.checks))
+        print(score_table(run))
     else:
         print(f"grading did not finish: {error}")
     print(classroom.points_line(run))

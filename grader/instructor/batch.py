@@ -41,7 +41,7 @@ class Outcome:
     problem: str = ""
     seconds: float = 0.0
     cached: bool = False
-    run: object = None                  # results.GradedRun, when the grader wrote results
+    run: object = None                  # results.GradedRun (the grading record), when the grader wrote one
     same_run_as: list = field(default_factory=list)  # students whose identical files were graded once
 
     @property

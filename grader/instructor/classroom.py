@@ -34,7 +34,7 @@ def classroom_result(run, error=""):
     else:
         from ..report import score_table
 
-        message = "\n".join(filter(None, [run.error, score_table(run.checks)]))
+        message = "\n".join(filter(None, [run.error, score_table(run)]))
     score, max_score = (round(run.score, 2), round(run.max_score, 2)) if run else (0, 0)
     test = {"name": "pytest grader", "status": status if status != "error" else "fail", "score": score,
             "max_score": max_score, "message": message, "line_no": 0}

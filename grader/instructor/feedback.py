@@ -4,7 +4,7 @@ included), notes on running the notebooks, and training curves; Markdown or HTML
 import re
 from pathlib import Path
 
-from ..report import item_rows, rounded
+from ..record import item_rows, rounded
 from .figures import figures_for
 from .markup import to_html
 

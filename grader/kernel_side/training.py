@@ -1,6 +1,6 @@
 """The grader's training run: the book's recipe on the course library, made fast.
 
-Sent as source into a training kernel next to ``agent.py`` (it cannot import the grader), and
+Sent as source into a training kernel with the agent's package (it cannot import the grader), and
 imported as a plain module by the benchmark and the calibration script, so all three train the
 same way. The loop, the data module and the initialisation are the course's own (``d2l.Trainer``,
 ``d2l.FashionMNIST``, ``d2l.init_cnn``); the recipe only adds what makes it fast: the splits sit
@@ -20,6 +20,9 @@ import os
 import torch
 from d2l import torch as d2l
 from d2l.board import TextBoard
+
+from .contract import TrainedLayer, TrainedModel
+from .model_report import CallTrace, family, first_calls, leaves
 
 ENV_CAPS = ("D2L_MAX_EPOCHS", "D2L_MAX_BATCHES")  # the grader's caps on a notebook's own training
 
@@ -87,21 +90,19 @@ def fit(model_class, data_dir, *, lr, epochs, batch_size, resize, seed=0, device
     return model, history
 
 
-def trained_layers(model, family):
+def trained_layers(model):
     """Every leaf layer that holds weights: its path, kind, weight family and float tensors."""
     layers = []
-    for path, module in model.named_modules():
-        if any(True for _ in module.children()):
-            continue
+    for path, module in leaves(model):
         tensors = {n: p.detach().float().cpu() for n, p in module.named_parameters(recurse=False)}
         tensors.update({n: b.detach().float().cpu() for n, b in module.named_buffers(recurse=False)
                         if b.dtype.is_floating_point})
         if tensors:
-            layers.append({"path": path, "type": type(module).__name__, "family": family(module), "tensors": tensors})
+            layers.append(TrainedLayer(path=path, type=type(module).__name__, family=family(module), tensors=tensors))
     return layers
 
 
-def call_order(model_class, lr, resize, trace):
+def call_order(model_class, lr, resize):
     """Position of each leaf layer's first call in a forward pass of a fresh instance.
 
     The grader pairs layers in call order; a fresh, uncompiled instance has the trained model's
@@ -110,30 +111,27 @@ def call_order(model_class, lr, resize, trace):
     torch.manual_seed(0)
     fresh = model_class(lr=lr)
     fresh.eval()
-    with torch.no_grad(), trace(fresh) as calls:
+    with torch.no_grad(), CallTrace(fresh) as trace:
         fresh(torch.zeros(2, 1, resize, resize))
-    first = {}
-    for position, call in enumerate(calls.calls):
-        first.setdefault(call[0], position)
-    return first
+    return first_calls(trace.calls)
 
 
-def layers_in_call_order(model, model_class, lr, resize, trace, family):
+def layers_in_call_order(model, model_class, lr, resize):
     """``trained_layers`` sorted by first call (never-called ones last), the order the grader pairs in."""
-    first = call_order(model_class, lr, resize, trace)
-    return sorted(trained_layers(model, family), key=lambda layer: first.get(layer["path"], len(first)))
+    first = call_order(model_class, lr, resize)
+    return sorted(trained_layers(model), key=lambda layer: first.get(layer.path, len(first)))
 
 
-def op_train(agent_module, request):
+def op_train(agent, request):
     """Kernel op ``train``: fit the student's class by the grader's recipe, send back its weights."""
-    model_class = agent_module.agent.lookup(request["name"])
-    recipe = request["recipe"]
-    model, history = fit(model_class, request["data_dir"], **recipe)
-    layers = layers_in_call_order(model, model_class, recipe["lr"], recipe["resize"], agent_module.CallTrace,
-                                  agent_module.family)
-    return {"layers": layers, "history": history}
+    model_class = agent.lookup(request.name)
+    recipe = request.recipe
+    model, history = fit(model_class, request.data_dir, **recipe)
+    history = [row for row in history if isinstance(row, dict)] if isinstance(history, list) else []
+    return TrainedModel(layers=layers_in_call_order(model, model_class, recipe["lr"], recipe["resize"]),
+                        history=history)
 
 
-def install(agent_module):
+def install(package):
     """Register ``op_train`` with the kernel's agent (called once, right after the agent itself)."""
-    agent_module.agent.op_train = functools.partial(op_train, agent_module)
+    package.agent.op_train = functools.partial(op_train, package.agent)

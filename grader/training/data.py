@@ -65,7 +65,7 @@ def _source_key(directory, val_size):
     """Changes whenever a source file does (path, size, modification time) or the split does."""
     parts = [str(directory.resolve()), str(val_size), str(SPLIT_SEED)]
     for name in sorted(fashion_mnist.FILES):
-        found = fashion_mnist._find(directory, name)
+        found = fashion_mnist.find_file(directory, name)
         if found is None:
             return None
         stat = found.stat()

@@ -12,26 +12,27 @@ import copy
 import dataclasses
 import os
 
-from ..kernel import KERNEL_SIDE, KernelSession
+from ..kernel import KernelSession
 from ..notebooks import clear_outputs
 from ..probe import Probe
+from ..transport import AGENT_PACKAGE, KERNEL_SIDE, install_code
 
 # Read once at import, before any notebook runs, like the agent's own source.
-TRAINING_SOURCE = (KERNEL_SIDE / "training.py").read_text()
+TRAINING_MODULES = {"training": (KERNEL_SIDE / "training.py").read_text()}
 TRAIN_TIMEOUT = 600.0  # seconds for one training run, notebook re-run not included
 
 
 class TrainingKernel(KernelSession):
     """A ``KernelSession`` whose agent can also train."""
 
-    def _install_agent(self):
-        super()._install_agent()
-        self._install_module("__grader_training__", TRAINING_SOURCE, "_s.modules['__grader_agent__']",
-                             "the training op", filename="<grader training>", timeout=120)
+    def install_agent(self):
+        super().install_agent()
+        code = install_code(AGENT_PACKAGE, TRAINING_MODULES, "training", ("training_op", "_p"))
+        self.channel.install(code, "the training op", timeout=120)
 
 
 def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
-    """Train the class ``probe`` grades in a fresh kernel of its notebook; the decoded reply.
+    """Train the class ``probe`` grades in a fresh kernel of its notebook; a ``contract.TrainedModel``.
 
     ``probe.session`` is the grading kernel that ran the notebook; its notebook, watched names
     and limits are reused. Failures of the student's code arrive as ``ProbeFailure``.
@@ -47,7 +48,6 @@ def train_in_kernel(probe, fit_args, data_dir, gpu, timeout=TRAIN_TIMEOUT):
     try:
         kernel.start()
         kernel.run_notebook()
-        request = {"op": "train", "data_dir": str(data_dir), "recipe": fit_args}
-        return Probe(kernel, probe.name)._request(request, timeout=timeout)  # the probe's error handling
+        return Probe(kernel, probe.name).train(data_dir, fit_args, timeout)
     finally:
         kernel.close()

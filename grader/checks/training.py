@@ -10,14 +10,15 @@ import time
 import torch
 
 from d2l.fashion_mnist import FashionMNISTError
-from ..checks.base import Check, CheckFailed, CheckSkipped
+
 from ..oracles import reference
-from ..probe import RAISED, ProbeFailure
-from .data import stage
-from .kernel import TRAIN_TIMEOUT, train_in_kernel
-from .measure import accuracy
-from .recipes import RECIPES
-from .trusted import load_trained, reported, trusted_model
+from ..probe import RAISED, UNREADABLE, ProbeFailure
+from ..training.data import stage
+from ..training.kernel import TRAIN_TIMEOUT, train_in_kernel
+from ..training.measure import accuracy
+from ..training.recipes import RECIPES
+from ..training.trusted import load_trained, reported, trusted_model
+from .base import Check, CheckFailed, CheckSkipped
 
 NO_GPU = "needs a CUDA GPU (none here); run `pytest grader --train` on a GPU machine"
 NOT_ASKED = "training checks are opt-in: run `pytest grader --train` (a few minutes of GPU per student)"
@@ -52,6 +53,9 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TI
         try:
             reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda", timeout)
         except ProbeFailure as failure:
+            if failure.kind == UNREADABLE:
+                raise CheckFailed(f"your kernel did not send back trained weights ({failure.message}); "
+                                  "nothing was scored") from None
             if failure.kind == RAISED and "lr" in failure.message and "argument" in failure.message:
                 raise CheckFailed(f"the training check builds `{recipe.model}(lr={recipe.lr})`, as the book's "
                                   f"training cells do, and that raised `{failure.message}`: keep lr (and "
@@ -71,7 +75,7 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TI
         return text
 
     title = f"test accuracy after the book's {recipe.epochs}-epoch training"
-    return Check(item, title, run, 1.0, False, (), skip_reason)
+    return Check(item=item, title=title, run=run, reference=(), skip_reason=skip_reason)
 
 
 CHECKS = [

@@ -1,0 +1,114 @@
+"""Which graded names a notebook defined: watched cell by cell, so a later rebinding does not hide them.
+
+After every cell, the names the cell *defined* (def, class, or an assignment of the right kind of
+object) are remembered; ``pool2d = nn.MaxPool2d(3)``, as the book writes it, does not replace the
+student's ``pool2d`` function. Runs in the kernel, as part of the agent.
+"""
+
+import ast
+import re
+
+from IPython import get_ipython
+from torch import nn
+
+from .contract import InventoryEntry
+
+_MISSING = object()
+
+
+class DefinitionCapture:
+    """The student's latest qualifying binding of each graded name, and why a name failed."""
+
+    def __init__(self, kinds):
+        self.kinds = dict(kinds)  # graded name -> "function" | "class" | "value"
+        self.bound = {}           # name -> the student's latest qualifying binding
+        self.errors = {}          # name -> error of the cell that tried to define it
+        self.before = {}
+
+    def defined_names(self, source):
+        """(def/class names, assigned names) a cell binds at top level (also inside if/try/with)."""
+        try:
+            tree = ast.parse(source)
+        except SyntaxError:
+            # The cell cannot run, but it still says what it meant to define: report those
+            # names as failed ("could not run"), not as missing ("not submitted").
+            defs = set(re.findall(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", source, re.M))
+            assigns = set(re.findall(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", source, re.M))
+            return defs & set(self.kinds), assigns & set(self.kinds)
+        defs, assigns = set(), set()
+
+        def visit(body):
+            for node in body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                    defs.add(node.name)
+                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                    assigns.update(t.id for t in targets if isinstance(t, ast.Name))
+                elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
+                    for field in ("body", "orelse", "finalbody"):
+                        visit(getattr(node, field, []) or [])
+                    for handler in getattr(node, "handlers", []):
+                        visit(handler.body)
+        visit(tree.body)
+        return defs & set(self.kinds), assigns & set(self.kinds)
+
+    def qualifies(self, name, obj):
+        """An assignment only counts when it binds the right kind of thing: a class for a class,
+        a callable that is not a layer for a function (``corr2d = lambda X, K: ...`` counts)."""
+        kind = self.kinds[name]
+        if kind == "class":
+            return isinstance(obj, type)
+        if kind == "function":
+            return callable(obj) and not isinstance(obj, nn.Module)
+        return True
+
+    def before_cell(self, info=None):
+        ns = get_ipython().user_ns
+        self.before = {name: ns.get(name, _MISSING) for name in self.kinds}
+
+    def after_cell(self, result):
+        ip = get_ipython()
+        try:
+            source = ip.transform_cell(result.info.raw_cell)
+        except Exception:
+            return
+        defs, assigns = self.defined_names(source)
+        error = result.error_in_exec or result.error_before_exec
+        for name in defs | assigns:
+            now = ip.user_ns.get(name, _MISSING)
+            rebound = now is not _MISSING and now is not self.before.get(name, _MISSING)
+            if rebound and (name in defs or self.qualifies(name, now)):
+                self.bound[name] = now
+                self.errors.pop(name, None)
+            elif error is not None and name not in self.bound:
+                self.errors[name] = f"{type(error).__name__}: {error}"
+
+    def lookup(self, name):
+        if name in self.bound:
+            return self.bound[name]
+        ns = get_ipython().user_ns
+        if name in ns and self.qualifies(name, ns[name]):
+            return ns[name]  # bound some other way (exec, import from a helper module)
+        raise LookupError(name)
+
+    def missing_message(self, name):
+        if name in self.errors:
+            return f"the cell defining {name} failed: {self.errors[name]}"
+        return f"{name} is not defined"
+
+    def inventory(self):
+        """Which graded names this notebook bound or failed to bind, and where each object came from."""
+        found = {}
+        for name in self.kinds:
+            try:
+                obj = self.lookup(name)
+            except LookupError:
+                if name in self.errors:
+                    found[name] = InventoryEntry(state="failed", error=self.errors[name])
+                continue
+            found[name] = InventoryEntry(state="bound", module=str(getattr(obj, "__module__", "") or ""))
+        return found
+
+    def watch(self, events):
+        events.register("pre_run_cell", self.before_cell)
+        events.register("post_run_cell", self.after_cell)

@@ -1,0 +1,137 @@
+"""The grader's shape: small modules, no import cycles, no private API of another module or of
+nbclient, and a README table that names every module (read from the source, no kernels)."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+GRADER = REPO / "grader"
+MAX_LINES = 300
+# Modules the README's pipeline table must name: every .py of grader/ but the package markers.
+MODULES = sorted(p for p in GRADER.rglob("*.py") if p.name != "__init__.py" and "__pycache__" not in p.parts)
+
+
+def module_name(path):
+    parts = list(path.relative_to(REPO).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def imports_of(path):
+    """grader modules that importing ``path`` imports, parent packages included (Python runs
+    a package's __init__ before any module in it)."""
+    name = module_name(path)
+    package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        targets = []
+        if isinstance(node, ast.Import):
+            targets = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[:len(anchor) - node.level + 1]
+                base = ".".join(anchor + ([node.module] if node.module else []))
+            targets = [base] + [f"{base}.{alias.name}" for alias in node.names]
+        for target in targets:
+            if target.split(".")[0] != "grader":
+                continue
+            parts = target.split(".")
+            for end in range(1, len(parts) + 1):
+                candidate = ".".join(parts[:end])
+                if candidate in KNOWN and candidate != name:
+                    found.add(candidate)
+    return found
+
+
+ALL = sorted(p for p in GRADER.rglob("*.py") if "__pycache__" not in p.parts)
+KNOWN = {module_name(p) for p in ALL}
+
+
+def test_no_import_cycles():
+    cycles = find_cycles({module_name(p): imports_of(p) for p in ALL})
+    assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
+
+
+def find_cycles(graph):
+    cycles, state = [], {}
+
+    def visit(node, trail):
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if target == node.rpartition(".")[0] and node.rpartition(".")[0]:
+                continue  # a package's own module importing it back through the package: not a cycle by itself
+            if state.get(target) == "open":
+                cycles.append(trail[trail.index(target):] + [target])
+            elif target not in state:
+                visit(target, trail + [target])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+@pytest.mark.parametrize("path", ALL, ids=lambda p: str(p.relative_to(GRADER)))
+def test_modules_stay_small(path):
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(REPO)} has {lines} lines; split it by job"
+
+
+OWN = ("grader", "d2l", "solutions", "nbclient", "jupyter_client", "nbformat")   # packages whose privates are off limits
+
+
+def private_uses(path):
+    """``module._name`` attribute uses and ``from module import _name`` of our packages and the
+    Jupyter ones (the standard library's documented ``os._exit`` is fine)."""
+    tree = ast.parse(path.read_text())
+    imported = {alias.asname or alias.name.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, (ast.Import, ast.ImportFrom)) for alias in node.names
+                if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in OWN)
+                or isinstance(node, ast.Import) and alias.name.split(".")[0] in OWN}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").split(".")[0] in OWN):
+            found += [f"from {node.module} import {a.name}" for a in node.names
+                      if a.name.startswith("_") and not a.name.startswith("__")]
+        elif isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            if isinstance(node.value, ast.Name) and node.value.id in imported:
+                found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_private_api_of_another_module():
+    found = {str(p.relative_to(REPO)): private_uses(p) for p in ALL}
+    assert not {k: v for k, v in found.items() if v}
+
+
+def test_no_private_api_of_nbclient_or_jupyter_client():
+    pattern = re.compile(r"\b(?:client|km|kc|kernel_manager|self\.client\.km)\.(_[a-z]\w*)\(")
+    used = {str(p.relative_to(REPO)): pattern.findall(p.read_text()) for p in ALL}
+    assert not {k: v for k, v in used.items() if v}
+
+
+def test_the_readme_pipeline_table_names_every_module():
+    readme = (REPO / "README.md").read_text()
+    missing = [str(p.relative_to(REPO)) for p in MODULES if f"`{p.relative_to(REPO)}`" not in readme]
+    assert not missing, f"README.md does not name: {missing}"
+
+
+def test_the_tests_map_names_every_test_file():
+    tests = Path(__file__).parent
+    text = (tests / "README.md").read_text()
+    missing = [p.name for p in sorted(tests.glob("*.py")) if f"`{p.name}`" not in text]
+    assert not missing, f"tests/README.md does not say where these belong: {missing}"
+
+
+def test_the_detectors_work_on_a_cycle_and_a_private_call(tmp_path):
+    """The checks above can fail: they find a planted private use."""
+    planted = tmp_path / "planted.py"
+    planted.write_text("import grader.probe as probe\nfrom grader.kernel import _x\nprobe._secret()\n")
+    assert sorted(private_uses(planted)) == ["from grader.kernel import _x", "probe._secret"]
+    assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
+    assert imports_of(GRADER / "checks" / "training.py") >= {"grader.training", "grader.training.trusted"}

@@ -1,0 +1,172 @@
+"""The grading record: exact round trip, hidden feedback kept out of results.json, strict reading
+(malformed records and older results files are clear errors), and per-check timings."""
+
+import copy
+import json
+import time
+from fractions import Fraction
+from types import SimpleNamespace
+
+import pytest
+
+from grader.checks.base import Check, CheckFailed
+from grader.instructor.results import ResultsError, load, parse
+from grader.record import CheckResult, GradingRecord, RecordError
+from grader.report import gradescope_json, score_table, write_results
+from grader.scoring import run_check
+
+SECRET = "corr2d(torch.ones(5, 7), torch.eye(3))  (the hidden input)"
+
+
+def _check(title, points, full, status, feedback, hidden=False, seconds=0.0):
+    item, section = ("LeNet", "7.6") if status == "skipped" else ("corr2d", "7.2")
+    return CheckResult(f"{section} {item}: {title}", item, section, points, full, status, feedback, hidden, seconds)
+
+
+def _record():
+    third = Fraction(4, 3)
+    return GradingRecord(
+        checks=[_check("a", third, third, "passed", "fine", seconds=0.25),
+                _check("b", Fraction(0), third, "failed", "wrong shape", seconds=1.5),
+                _check("c", Fraction(2, 3), third, "failed", SECRET, hidden=True, seconds=0.125),
+                _check("d", Fraction(0), Fraction(0), "skipped", "needs a CUDA GPU")],
+        notes=["7.2.ipynb: cell 3 error: NameError: x"], error="", sandbox="not sandboxed: pretend",
+        seconds=12.75, execution_seconds=4.5)
+
+
+def test_record_round_trips_exactly_through_json():
+    record = _record()
+    data = json.loads(json.dumps(record.to_dict()))
+    assert data["checks"][0]["points"] == "4/3" and data["checks"][2]["points"] == "2/3"
+    back = GradingRecord.from_dict(data)
+    assert back == record
+    assert back.checks[2].hidden and back.checks[2].feedback == SECRET  # the record itself keeps everything
+    assert back.totals() == (Fraction(2), Fraction(4)) and back.checks[1].seconds == 1.5
+    assert (back.seconds, back.execution_seconds, back.sandbox) == (12.75, 4.5, "not sandboxed: pretend")
+    assert back.item_points()["corr2d"] == (2.0, 4.0) and back.item_points()["LeNet"] == (0.0, 0.0)
+
+
+def test_results_json_carries_the_record_without_hidden_feedback(tmp_path):
+    record = _record()
+    payload = gradescope_json(record)
+    assert SECRET not in json.dumps(payload)
+    written = payload["extra_data"]["record"]
+    assert [c["feedback"] for c in written["checks"]] == ["fine", "wrong shape", "", "needs a CUDA GPU"]
+    assert written["checks"][2]["hidden"] is True and written["checks"][2]["points"] == "2/3"
+    assert record.checks[2].feedback == SECRET  # the terminal's record is not blanked
+    assert payload["score"] == 2.0 and payload["max_score"] == 4.0 and payload["execution_time"] == 12.75
+    write_results(tmp_path / "results.json", payload)
+    run = load(tmp_path / "results.json")
+    assert run.checks == record.without_hidden_feedback().checks and run.notes == record.notes
+    assert run.totals() == (Fraction(2), Fraction(4)) and run.execution_seconds == 4.5
+    assert score_table(run) == score_table(record)
+
+
+def test_instructor_tools_read_the_record_not_the_markdown():
+    payload = json.loads(json.dumps(gradescope_json(_record())))
+    for test in payload["tests"]:
+        test["output"], test["name"] = "**passed**\n\nrewritten", "9.9 other: renamed"
+    payload["output"] = "**Grading did not finish:** made up\n- made-up note"
+    run = parse(payload)
+    assert [c.name for c in run.checks] == [c.name for c in _record().checks]
+    assert [c.status for c in run.checks] == ["passed", "failed", "failed", "skipped"]
+    assert run.error == "" and run.notes == ["7.2.ipynb: cell 3 error: NameError: x"]
+
+
+def _set(path, value):
+    def change(data):
+        *parents, last = path
+        for key in parents:
+            data = data[key]
+        data[last] = value
+    return change
+
+
+def _drop(*path):
+    def change(data):
+        *parents, last = path
+        for key in parents:
+            data = data[key]
+        del data[last]
+    return change
+
+
+MALFORMED = {
+    "missing checks": (_drop("checks"), "missing checks"),
+    "missing a check's points": (_drop("checks", 0, "points"), "missing points"),
+    "unknown key": (_set(("grade",), "A"), "unknown grade"),
+    "checks not a list": (_set(("checks",), {"a": 1}), "'checks' must be list"),
+    "a check not an object": (_set(("checks", 1), "7.2 corr2d: b"), "check 2: expected an object"),
+    "notes not strings": (_set(("notes",), [1, 2]), "notes"),
+    "error not a string": (_set(("error",), None), "'error' must be str"),
+    "hidden not a bool": (_set(("checks", 2, "hidden"), "yes"), "'hidden' must be bool"),
+    "name not a string": (_set(("checks", 0, "name"), 7), "'name' must be str"),
+    "points as a float": (_set(("checks", 0, "points"), 1.5), "'points' must be an exact number"),
+    "junk points": (_set(("checks", 0, "points"), "four thirds"), "'points' must be an exact number"),
+    "points over zero": (_set(("checks", 0, "max_points"), "1/0"), "'max_points' must be an exact number"),
+    "seconds as a string": (_set(("seconds",), "12"), "'seconds' must be a finite number"),
+    "seconds as a bool": (_set(("checks", 0, "seconds"), True), "'seconds' must be a finite number"),
+    "seconds not finite": (_set(("execution_seconds",), float("nan")), "'execution_seconds' must be a finite"),
+    "another version": (_set(("version",), 2), "version 2"),
+}
+
+
+@pytest.mark.parametrize("case", MALFORMED)
+def test_malformed_records_are_a_clear_error(case):
+    change, message = MALFORMED[case]
+    data = copy.deepcopy(_record().to_dict())
+    change(data)
+    with pytest.raises(RecordError, match=message):
+        GradingRecord.from_dict(data)
+    payload = gradescope_json(_record())
+    payload["extra_data"]["record"] = data
+    with pytest.raises(ResultsError, match="grading record is malformed"):
+        parse(payload)
+
+
+@pytest.mark.parametrize("data", [None, [], "record", 3])
+def test_a_record_that_is_not_an_object_is_a_clear_error(data):
+    with pytest.raises(RecordError, match="record: expected an object"):
+        GradingRecord.from_dict(data)
+
+
+def test_results_from_an_older_grader_say_to_grade_again(tmp_path):
+    payload = gradescope_json(_record())
+    del payload["extra_data"]["record"]  # what graders before the record wrote
+    write_results(tmp_path / "results.json", payload)
+    with pytest.raises(ResultsError, match="no grading record.*grade the submission again with this grader version"):
+        load(tmp_path / "results.json")
+    del payload["extra_data"]
+    with pytest.raises(ResultsError, match="older grader"):
+        parse(payload)
+
+
+class _Session:
+    poisoned = {}
+
+    def probe(self, item):
+        return SimpleNamespace()
+
+    def cell_failures(self):
+        return []
+
+
+def _slow(seconds, fail=False):
+    def run(probe):
+        time.sleep(seconds)
+        if fail:
+            raise CheckFailed("too slow and wrong", 0.5)
+        return "fine"
+    return run
+
+
+def test_run_check_records_how_long_each_check_took():
+    session = _Session()
+    slow = run_check(session, Check("corr2d", "slow", _slow(0.2)))
+    failing = run_check(session, Check("corr2d", "slow and wrong", _slow(0.1, fail=True)))
+    quick = run_check(session, Check("corr2d", "quick", _slow(0)))
+    assert slow.passed and failing.status == "failed" and quick.passed
+    assert 0.2 <= slow.seconds < 5 and 0.1 <= failing.seconds < 5
+    assert 0 <= quick.seconds < 0.1
+    written = gradescope_json(GradingRecord([slow, failing, quick]))["extra_data"]["record"]
+    assert [c["seconds"] for c in written["checks"]] == [slow.seconds, failing.seconds, quick.seconds]
