@@ -36,6 +36,7 @@ class Probe:
     def __init__(self, session, name, reference_sources=None):
         self.session, self.name = session, name
         self.reference = dict(reference_sources or {})
+        self.shrink = True   # whether a property minimises its failing input (checks/base.py turns it off)
 
     def send(self, request, timeout=None):
         """The decoded answer to one contract request (its ``name`` and ``reference`` are the probe's)."""

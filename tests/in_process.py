@@ -2,44 +2,38 @@
 request handling, without a Jupyter kernel. Fast enough for unit tests of the check logic; the
 packed notebook tests (test_mutants.py and friends) cover the same paths through real kernels."""
 
-import json
 from types import SimpleNamespace
 from unittest import mock
 
 from grader.checks.base import CheckFailed
 from grader.items import kinds_for_kernel
 from grader.kernel_side import capture, dispatch
-from grader.kernel_side.codec import from_wire
-from grader.kernel_side.contract import Reply, envelope
+from grader.notebook_check import InProcessChannel
 from grader.oracles import reference_sources
 from grader.probe import Probe, ProbeFailure
 from notebook_factory import IMPORTS
 
 
-class InProcessKernel:
-    """Answers probe requests like the kernel: the request's envelope as JSON text in, the agent's
-    reply as JSON out, read back as a ``Reply`` (``raw_reply`` lets a test tamper with it first)."""
-
-    limits = SimpleNamespace(probe_timeout=60)
+class InProcessKernel(InProcessChannel):
+    """The check cell's channel (grader/notebook_check.py) on a namespace of its own: cells run
+    here, and ``get_ipython`` is faked for the agent. Logs each request's op and the reference
+    helpers it carried into the "kernel"; ``raw_reply`` may be replaced to tamper with replies."""
 
     def __init__(self, *cells):
         self.namespace = {}
         for source in (IMPORTS, *cells):
             exec(compile(source, "<cell>", "exec"), self.namespace)
-        self.agent = dispatch.Agent(kinds_for_kernel())
+        super().__init__(dispatch.Agent(kinds_for_kernel()))
         self.requests = []
-        self.references = []   # the reference helpers each request carried into the "kernel"
+        self.references = []
 
     def raw_reply(self, request):
+        self.requests.append(request.OP)
+        self.references.append(sorted(request.reference))
         user = SimpleNamespace(user_ns=self.namespace)
         with mock.patch.object(dispatch, "get_ipython", lambda: user), \
                 mock.patch.object(capture, "get_ipython", lambda: user):
-            return json.loads(json.dumps(self.agent.answer(json.dumps(envelope(request, "0")))))
-
-    def request(self, request, timeout=None):
-        self.requests.append(request.OP)
-        self.references.append(sorted(request.reference))
-        return from_wire(self.raw_reply(request), Reply)
+            return super().raw_reply(request)
 
 
 def run_check(check, *cells, kernel=None, name=None):

@@ -63,6 +63,28 @@ def test_tests_workflow_runs_the_readme_test_command():
     assert "make test" in (REPO / ".ci" / "run").read_text() and "make test" in (REPO / "README.md").read_text()
 
 
+def test_workflows_cache_pip_downloads_and_set_up_torch_from_the_cpu_index():
+    setup = load("tests.yml")["jobs"]["tests"]["steps"]
+    python = steps_using({"steps": setup}, "actions/setup-python")[0]["with"]
+    assert python.get("cache") == "pip" and python.get("cache-dependency-path") == "pyproject.toml"
+    grade = load("autograde.yml")["jobs"]["grade"]["steps"]
+    cache = steps_using({"steps": grade}, "actions/cache")
+    assert len(cache) == 1 and cache[0]["with"]["path"] == "~/.cache/pip"
+    assert "grader-src/pyproject.toml" in cache[0]["with"]["key"]   # hashed while still in the workspace
+    names = [step.get("name", "") for step in grade]
+    assert names.index(cache[0]["name"]) < names.index("Move the grader out of the student's workspace")
+    makefile = (REPO / "Makefile").read_text()
+    assert "https://download.pytorch.org/whl/cpu" in makefile and "--extra-index-url $(TORCH_INDEX)" in makefile
+
+
+def test_make_setup_is_quiet_and_says_when_it_is_ready():
+    recipe = (REPO / "Makefile").read_text().split("$(VENV)/.installed: pyproject.toml\n", 1)[1].split("\n\n", 1)[0]
+    commands = [line.strip() for line in recipe.splitlines() if line.startswith("\t")]
+    assert commands and all(c.startswith("@") for c in commands), commands   # make echoes no command line
+    assert all("-qq" in c for c in commands if "pip install" in c)
+    assert sum("echo" in c for c in commands) == 2
+
+
 def test_autograde_takes_the_grader_from_the_pinned_instructor_repository():
     data = autograde()
     assert "push" in data["on"] and {"GRADER_REPOSITORY", "GRADER_REF"} <= set(data["env"])

@@ -45,13 +45,16 @@ def _reference_helpers_on_failure(run):
 
     def run_own_first(probe):
         references, probe.reference = probe.reference, {}
+        # With a second run to come, the first only has to pass or fail: its failing input is never
+        # shown, so the properties need not shrink it (``probe.shrink``, read by ``properties.py``).
+        probe.shrink = not references
         try:
             return run(probe)
         except (CheckFailed, ProbeFailure) as own:
             if not references or (isinstance(own, ProbeFailure) and own.kind != RAISED):
                 raise
         finally:
-            probe.reference = references
+            probe.reference, probe.shrink = references, True
         return f"{run(probe)} (on the reference helpers; your own helpers are graded on their own)"
 
     return run_own_first

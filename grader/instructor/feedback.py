@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ..record import item_rows, rounded
 from .figures import figures_for
-from .markup import to_html
+from ..markup import to_html
 
 FORMATS = ("md", "html")
 

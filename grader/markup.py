@@ -1,4 +1,4 @@
-"""Markdown to self-contained HTML, for the subset the feedback reports use.
+"""Markdown to self-contained HTML, for the subset the feedback reports and the check cell use.
 
 Headings, paragraphs, ``-`` lists, pipe tables, fenced code, inline code, bold, italics and
 images; local images are embedded, so one HTML file can be mailed or uploaded on its own.
@@ -54,6 +54,12 @@ def _table(rows, base):
 
 def to_html(markdown, title, base=None):
     """A whole HTML page; ``base`` is the folder that relative image paths start from."""
+    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+            f"<style>{STYLE}</style></head>\n<body>\n{fragment(markdown, base)}\n</body></html>\n")
+
+
+def fragment(markdown, base=None):
+    """The HTML of ``markdown`` alone, to sit inside a page (a notebook's output, for one)."""
     lines, out, i = markdown.splitlines(), [], 0
     while i < len(lines):
         line = lines[i]
@@ -80,6 +86,4 @@ def to_html(markdown, title, base=None):
             i = end
         else:
             i += 1
-    body = "\n".join(out)
-    return (f"<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
-            f"<style>{STYLE}</style></head>\n<body>\n{body}\n</body></html>\n")
+    return "\n".join(out)

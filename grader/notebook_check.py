@@ -1,0 +1,85 @@
+"""The grader's checks from inside a notebook: ``d2l.check("corr2d")``, another transport for the
+same checks, points and messages as ``pytest grader``.
+
+What is checked is what is live in the student's kernel now, not a fresh run of the notebook, so
+the answer is a preview; the official score comes from the grader, which runs the notebook from
+the top. Requests reach the same agent through the same contract, as JSON text, so every value
+crosses the codec exactly as it would between two processes.
+"""
+
+import difflib
+import json
+import time
+from types import SimpleNamespace
+
+from .check_view import CheckReport
+from .checks import ALL_CHECKS
+from .execution import ExecutionLimits
+from .items import ITEMS
+from .kernel_side.codec import from_wire
+from .kernel_side.contract import Reply, envelope
+from .notebook_watch import watch
+from .oracles import preload
+from .probe import Probe, ProbeFailure
+from .scoring import run_check
+from .session import GradingSession
+
+LABEL = "this notebook"
+
+
+class InProcessChannel:
+    """A kernel whose agent runs in this process: the request's envelope as JSON text in, its
+    ``Reply`` out. ``raw_reply`` is the JSON the agent wrote, before it is read."""
+
+    limits = ExecutionLimits()
+    report = None   # nothing was executed by the grader here
+
+    def __init__(self, agent):
+        self.agent = agent
+
+    def raw_reply(self, request):
+        return json.loads(json.dumps(self.agent.answer(json.dumps(envelope(request, "local")))))
+
+    def request(self, request, timeout=None):
+        reply = from_wire(self.raw_reply(request), Reply)
+        if not reply.ok and reply.message.startswith("KeyboardInterrupt"):
+            raise KeyboardInterrupt   # the student stopped the cell: stop the check, not one call
+        return reply
+
+
+class NotebookSession(GradingSession):
+    """The grading session's view of the kernel it runs in: one notebook, already executed."""
+
+    def __init__(self, agent):
+        super().__init__(path=None)
+        self.kernels = {LABEL: InProcessChannel(agent)}
+        self.notebooks = [SimpleNamespace(label=LABEL, section="", problem=None, notes=[])]
+        try:
+            self.inventory = {LABEL: Probe(self.kernels[LABEL], "").inventory()}
+        except ProbeFailure:
+            self.inventory = {LABEL: {}}
+
+    def defined_items(self):
+        """Items this notebook defined or tried to (its cell raised), in the items table's order."""
+        found = self.inventory[LABEL]
+        return [name for name, item in ITEMS.items()
+                if not getattr(item, "training", False) and any(n in found for n in (item.name, *item.aliases))]
+
+
+def check(*items):
+    """Run the grader's checks of ``items`` (every item this notebook defines when none are named)
+    on the definitions live in this kernel; the result shows itself as a table in the notebook."""
+    started = time.perf_counter()
+    unknown = [name for name in items if name not in ITEMS]
+    if unknown:
+        hints = {n: difflib.get_close_matches(str(n), ITEMS, n=1) for n in unknown}
+        raise ValueError("no graded item " + ", ".join(
+            f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in hints.items()))
+    agent = watch()
+    if agent is None:
+        raise RuntimeError("d2l.check runs inside a Jupyter notebook (an IPython kernel)")
+    preload()
+    session = NotebookSession(agent)
+    names = list(items) or session.defined_items()
+    results = [run_check(session, c) for c in ALL_CHECKS if c.item in names]
+    return CheckReport(results, names, time.perf_counter() - started)

@@ -1,0 +1,129 @@
+"""The check cell, ``d2l.check(...)``: the same points as ``pytest grader`` for every item, run on
+the definitions live in a real notebook kernel (nbclient), and harmless inside the grader's own.
+
+Each case is one notebook: the whole homework (solved, with a round of mutants from
+tests/mutants.py, or blank) and a last cell that checks every item and prints the points per
+item. The same notebook is then graded by the grader, which runs that cell too (there it only
+says that the checks are not available). Round 0 of the mutants runs by default, the rest with
+``-m slow``.
+"""
+
+import json
+from fractions import Fraction
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader.check_view import CheckReport
+from grader.items import ITEMS
+from grader.kernel import ExecutionLimits
+from grader.record import FAILED, PASSED, SKIPPED, CheckResult, rounded
+from mutants import rounds, solved_homework
+from notebook_factory import grade, write_notebook
+
+LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
+GRADED = [name for name, item in ITEMS.items() if not item.training]
+MARK = "CHECK-POINTS "
+CHECK_CELL = ("import json\n"
+              f"_report = d2l.check(*{GRADED!r})\n"
+              "if hasattr(_report, 'item_points'):  # in the grader's kernel the checks are not available\n"
+              f"    print({MARK!r} + json.dumps(_report.item_points()))\n"
+              "_report")
+ROUNDS = rounds()
+
+
+def blank_homework():
+    """Every code cell of the released notebooks, stubs and demonstrations, in one notebook."""
+    from pathlib import Path
+
+    cells = []
+    for path in sorted((Path(__file__).resolve().parents[1] / "assignment").glob("*.ipynb")):
+        cells += [c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+    return cells
+
+
+def check_cell_points(path):
+    """{item: (points, max)} that the check cell printed when the notebook ran in a plain kernel."""
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=300, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    last = nb.cells[-1]
+    printed = "".join(o.get("text", "") for o in last.outputs if o.get("output_type") == "stream")
+    errors = [f"{o.ename}: {o.evalue}" for o in last.outputs if o.get("output_type") == "error"]
+    assert MARK in printed, errors or printed
+    html = [o["data"]["text/html"] for o in last.outputs if "text/html" in o.get("data", {})]
+    assert html and "d2l.check" in html[0]
+    points = json.loads(printed.split(MARK, 1)[1].splitlines()[0])
+    return {item: tuple(value) for item, value in points.items()}
+
+
+def same_points_as_the_grader(tmp_path, cells):
+    notebook = write_notebook(tmp_path / "homework.ipynb", *cells, CHECK_CELL)
+    from_cell = check_cell_points(notebook)
+    table, notes = grade(notebook, limits=LIMITS)
+    from_grader = {item: (rounded(table[item][0]), rounded(table[item][1])) for item in GRADED}
+    differ = {item: (from_cell[item], from_grader[item]) for item in GRADED if from_cell[item] != from_grader[item]}
+    assert not differ, f"check cell vs grader: {differ}"
+    assert not [note for note in notes if f"cell {len(cells) + 1} " in note], notes  # harmless under the grader
+    return from_grader
+
+
+def test_solved_homework_same_points_as_the_grader(tmp_path):
+    points = same_points_as_the_grader(tmp_path, solved_homework())
+    assert all(got == full for got, full in points.values())
+
+
+def test_blank_homework_same_points_as_the_grader(tmp_path):
+    points = same_points_as_the_grader(tmp_path, blank_homework())
+    assert all(got == 0 for got, _ in points.values())
+
+
+@pytest.mark.parametrize("number", [pytest.param(k, id=f"round{k}", marks=[pytest.mark.slow] if k else [])
+                                    for k in range(len(ROUNDS))])
+def test_mutants_same_points_as_the_grader(tmp_path, number):
+    mutants = ROUNDS[number]
+    points = same_points_as_the_grader(tmp_path, solved_homework([(item, source) for item, _, source in mutants]))
+    assert all(points[item][0] < points[item][1] for item, _, _ in mutants)
+
+
+# ---- what the cell shows (no kernel) -------------------------------------------------------
+def result(title, status, points, full, feedback="", hidden=False, item="corr2d", section="7.2"):
+    return CheckResult(f"{section} {item}: {title}", item, section, Fraction(points), Fraction(full), status,
+                       feedback, hidden)
+
+
+def test_the_cell_shows_points_statuses_and_the_failing_call():
+    feedback = "`corr2d(X, K)` returned `tensor([1.])`, expected `tensor([2.])`\n\n```python\nX = torch.tensor([[1.]])\n```"
+    report = CheckReport([result("the book's example", PASSED, 1, 1),
+                          result("generated inputs", FAILED, 0, 2, feedback),
+                          result("hidden edge", FAILED, 0, 1, "secret input", hidden=True),
+                          result("training", SKIPPED, 0, 0, "checked by your instructor's grader")],
+                         ["corr2d"], 0.5)
+    html, text = report._repr_html_(), repr(report)
+    assert "1.00 / 4.00" in html and "1.00 / 4.00" in text
+    assert "<pre><code>X = torch.tensor([[1.]])</code></pre>" in html and "X = torch.tensor([[1.]])" in text
+    assert "secret input" not in html and "secret input" not in text
+    assert "fresh kernel" in html and "failed" in html
+    assert report.item_points() == {"corr2d": (1.0, 4.0)}
+
+
+def test_an_unknown_item_is_named_with_a_suggestion():
+    from grader.notebook_check import check
+
+    with pytest.raises(ValueError, match="'corr2' \\(did you mean 'corr2d'\\?\\)"):
+        check("corr2")
+
+
+def test_where_the_grader_cannot_be_imported_the_cell_only_says_so(monkeypatch):
+    import sys
+
+    import grader
+    from d2l import check as d2l_check
+
+    for name in ("notebook_check", "notebook_watch"):   # unimportable, as in the grader's own kernels
+        monkeypatch.delattr(grader, name, raising=False)
+        monkeypatch.setitem(sys.modules, f"grader.{name}", None)
+    shown = repr(d2l_check.check("corr2d"))
+    assert "not available in this kernel" in shown and "pytest grader" in shown
+    d2l_check.watch()   # and importing d2l never fails because of it
