@@ -34,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 # pytest exits 1 when some checks fail: that is a grade, not a broken run, so make succeeds;
 # any other status (grading could not start, a usage error) still fails.
 grade: setup
-	$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
+	@$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
 
 test: setup
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
