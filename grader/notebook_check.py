@@ -20,9 +20,8 @@ from .kernel_side.codec import from_wire
 from .kernel_side.contract import Reply, envelope
 from .notebook_watch import watch
 from .oracles import preload
-from .probe import Probe, ProbeFailure
 from .scoring import run_check
-from .session import GradingSession
+from .session import GradingSession, inventory_of
 
 LABEL = "this notebook"
 
@@ -54,10 +53,7 @@ class NotebookSession(GradingSession):
         super().__init__(path=None)
         self.kernels = {LABEL: InProcessChannel(agent)}
         self.notebooks = [SimpleNamespace(label=LABEL, section="", problem=None, notes=[])]
-        try:
-            self.inventory = {LABEL: Probe(self.kernels[LABEL], "").inventory()}
-        except ProbeFailure:
-            self.inventory = {LABEL: {}}
+        self.inventory = {LABEL: inventory_of(self.kernels[LABEL])}
 
     def defined_items(self):
         """Items this notebook defined or tried to (its cell raised), in the items table's order."""

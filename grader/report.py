@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .record import GradingRecord, exact, item_rows, rounded, totals  # noqa: F401 (re-exported)
+from .record import GradingRecord, exact, rounded
 
 
 def as_record(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
@@ -31,8 +31,7 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
         if r.skipped:
             del test["status"]  # neither passed nor failed: it did not run here (0 of 0 points)
         tests.append(test)
-    score, max_score = record.totals()
-    payload = {"score": rounded(score), "max_score": rounded(max_score),
+    payload = {"score": record.score, "max_score": record.max_score,
                "execution_time": round(record.seconds, 2), "output_format": "md", "tests": tests,
                "extra_data": {"sandbox": record.sandbox or "confined (Landlock)",
                               "record": record.without_hidden_feedback().to_dict()}}

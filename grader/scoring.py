@@ -12,7 +12,7 @@ from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
 from .oracles import reference_sources, withhold_reference
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
-from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, CheckResult, exact  # noqa: F401 (re-exported)
+from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, CheckResult, exact
 
 
 def check_points(check):

@@ -17,7 +17,7 @@ from .submission import read_submission
 from .training.data import kernel_copy
 
 
-def _inventory(kernel):
+def inventory_of(kernel):
     """{graded name: contract.InventoryEntry} of what the notebook defined; {} if the kernel will not say."""
     try:
         return Probe(kernel, "").inventory()
@@ -69,7 +69,7 @@ class GradingSession:
                 self.unconfined.append(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
             kernel.run_notebook()
             self.executed[entry.label] = kernel.nb
-            return entry, kernel, _inventory(kernel)
+            return entry, kernel, inventory_of(kernel)
         except Exception as error:
             entry.problem = f"could not be executed: {type(error).__name__}: {error}"
             kernel.close()

@@ -6,8 +6,9 @@ import json
 from grader.checks import ALL_CHECKS
 from grader.instructor.results import parse
 from grader.items import ITEMS
-from grader.report import gradescope_json, item_rows
-from grader.scoring import CheckResult, check_points
+from grader.report import gradescope_json
+from grader.record import CheckResult, item_rows
+from grader.scoring import check_points
 
 
 def _all_passed():

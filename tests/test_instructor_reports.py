@@ -20,7 +20,7 @@ from grader.instructor.gradebook import write_gradebook
 from grader.instructor.progress import Progress
 from grader.instructor.results import ResultsError, load, parse
 from grader.report import gradescope_json, write_results
-from grader.scoring import CheckResult
+from grader.record import CheckResult
 
 matplotlib.use("agg")
 
