@@ -1,20 +1,17 @@
 """Where right answers come from: torch's own operators, and the reference solutions.
 
-The reference solutions are imported here, in the grader's process only. When a check of a
-definition that calls another graded one fails on the student's own helper, the kernel gets the
-reference *source* of the helper for a second run of that check, so one bug is not charged
-twice; feedback then withholds any line of that source (``withhold_reference``).
+The reference solutions are imported here, in the grader's process only, and never enter a
+kernel: where a check needs a correct helper in the student's kernel, the book's own stand-ins are
+swapped in (``kernel_side/stand_ins.py``).
 
 The student-facing release has no ``solutions`` package. There a check whose oracle is a
 reference solution is skipped (0 of 0 points; the instructor's CI grades it), and a check
 that would swap in a reference helper runs with the student's own helper instead.
 """
 
-import ast
 import importlib
 import importlib.util
 import unittest
-from functools import lru_cache
 
 from .items import ITEMS
 from .verdicts import CheckSkipped
@@ -39,39 +36,6 @@ def reference(name):
     return getattr(module, name)
 
 
-def reference_sources(names):
-    """{name: source of its one top-level definition in solutions/}; {} without solutions/.
-
-    The graded names those sources use come too, in the solutions' order: the kernel defines
-    them in one scope, so each reference runs on reference helpers (ResNet18 on ResNet on Residual).
-    """
-    if not names or not solutions_available():
-        return {}
-    from solutions.fill import reference_definitions
-
-    wanted = _with_helpers(tuple(names))
-    return {name: source for name, source in reference_definitions().items() if name in wanted}
-
-
-@lru_cache(maxsize=None)
-def _with_helpers(names):
-    """``names`` and every graded name their references use, directly or through each other.
-
-    Cached: every check of an item asks for the same names, and the sources do not change
-    once preloaded."""
-    from solutions.fill import reference_definitions
-
-    definitions = reference_definitions()
-    wanted, pending = set(), list(names)
-    while pending:
-        name = pending.pop()
-        if name not in wanted:
-            wanted.add(name)
-            used = {node.id for node in ast.walk(ast.parse(definitions[name])) if isinstance(node, ast.Name)}
-            pending.extend(sorted(used & set(ITEMS)))
-    return frozenset(wanted)
-
-
 def preload():
     """Read every reference into memory before any student code runs.
 
@@ -85,16 +49,3 @@ def preload():
     reference_definitions()
     for item in ITEMS.values():
         importlib.import_module(f"solutions.{item.module}")
-
-
-WITHHELD = "[reference code withheld]"
-
-
-def withhold_reference(text, sources):
-    """``text`` (feedback) without any line of the reference ``sources`` the kernel was given: code in
-    the kernel could echo a reference helper in an exception message."""
-    for source in (sources or {}).values():
-        for line in {line.strip() for line in source.splitlines()}:
-            if len(line) >= 16 and line in text:
-                text = text.replace(line, WITHHELD)
-    return text

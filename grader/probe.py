@@ -31,16 +31,19 @@ class ProbeFailure(Exception):
 
 
 class Probe:
-    """Calls into one kernel for one graded name, with reference helpers swapped in on request."""
+    """Calls into one kernel for one graded name, with the book's helpers swapped in on request.
 
-    def __init__(self, session, name, reference_sources=None):
-        self.session, self.name = session, name
-        self.reference = dict(reference_sources or {})
+    ``item`` is what the name is graded as (an alias may bind it): the kernel keeps the course
+    library's copy of that item from answering while the probe's requests run."""
+
+    def __init__(self, session, name, item="", helpers=()):
+        self.session, self.name, self.item = session, name, item or name
+        self.helpers = tuple(helpers)
         self.shrink = True   # whether a property minimises its failing input (checks/base.py turns it off)
 
     def send(self, request, timeout=None):
-        """The decoded answer to one contract request (its ``name`` and ``reference`` are the probe's)."""
-        request = dataclasses.replace(request, name=self.name, reference=self.reference)
+        """The decoded answer to one contract request (its ``name``, ``item`` and ``helpers`` are the probe's)."""
+        request = dataclasses.replace(request, name=self.name, item=self.item, helpers=list(self.helpers))
         try:
             reply = self.session.request(request, timeout=timeout)
         except ProbeTimeout as slow:
@@ -48,7 +51,8 @@ class Probe:
         except KernelDied as died:
             raise ProbeFailure(KERNEL_DIED, str(died)) from None
         if not reply.ok:
-            kind = {"missing": NOT_SUBMITTED, "not_implemented": NOT_IMPLEMENTED}.get(reply.kind, RAISED)
+            kind = {"missing": NOT_SUBMITTED, "not_implemented": NOT_IMPLEMENTED, "borrowed": BORROWED}.get(reply.kind,
+                                                                                                       RAISED)
             raise ProbeFailure(kind, reply.message[:2000])
         try:
             return from_wire(reply.value, request.ANSWER, where=f"the {request.OP} reply")

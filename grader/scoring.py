@@ -10,7 +10,6 @@ from .cell_failures import point_to_cause
 from .checks import ALL_CHECKS
 from .checks.base import CheckFailed, CheckSkipped
 from .items import ITEMS
-from .oracles import reference_sources, withhold_reference
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
 from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, CheckResult, exact
 
@@ -32,8 +31,8 @@ def run_check(session, check):
                            feedback, check.hidden, time.perf_counter() - started)
 
     def explained(text):
-        """Feedback that points to the cell behind a NameError and shows no reference code."""
-        return withhold_reference(point_to_cause(text, session.cell_failures()), reference_sources(check.reference))
+        """Feedback that points to the cell behind a NameError."""
+        return point_to_cause(text, session.cell_failures())
 
     try:
         reason = check.skip_reason() if check.skip_reason is not None else None
@@ -41,8 +40,7 @@ def run_check(session, check):
             raise CheckSkipped(reason)
         if check.item in session.poisoned:
             raise session.poisoned[check.item]  # it hung or killed a kernel once: not again
-        probe = session.probe(check.item)  # first: a missing item is "not submitted", whatever else
-        probe.reference = reference_sources(check.reference)
+        probe = session.probe(check.item, check.helpers)  # first: a missing item is "not submitted"
         message = check.run(probe)
         return result(full, PASSED, message or "")
     except CheckSkipped as skipped:

@@ -6,15 +6,11 @@ Scores are not computed here; ``scoring.py`` turns check results into points.
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .cell_failures import cell_failure
+from .cell_failures import cell_failure, data_note, needs_missing_data, plain_error
+from .execution import ExecutionLimits
 from .items import ITEMS, kinds_for_kernel
-from .kernel import ExecutionLimits, KernelSession
 from .oracles import preload
-from .preprocess import prepare
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
-from .sandbox.fence import not_sandboxed_reason
-from .submission import read_submission
-from .training.data import kernel_copy
 
 
 def inventory_of(kernel):
@@ -37,16 +33,23 @@ class GradingSession:
         self.execution_seconds = 0.0
         self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
         self.data_dir = None    # the staged Fashion-MNIST copy the kernels may read
+        self.data_problem = None   # why there is none (training.data.DataProblem), for the notes
         self.unconfined = []    # why kernels ran without the sandbox, kept after they close
         self.reports = {}       # notebook label -> ExecutionReport, kept after the kernels close
         self.executed = {}      # notebook label -> the notebook as it ran (sources and outputs)
         self._cell_failures = None
 
     def start(self):
+        # Kernel machinery (nbclient, jupyter_client, nbformat) is imported here, not above: a
+        # notebook's check cell uses this class without starting kernels, on a light install.
+        from .sandbox.fence import not_sandboxed_reason
+        from .submission import read_submission
+        from .training.data import provide
+
         started = time.monotonic()
         preload()
         not_sandboxed_reason(self.limits.require_sandbox)   # --require-sandbox fails here, before any kernel starts
-        self.data_dir = kernel_copy()
+        self.data_dir, self.data_problem = provide()   # downloads here: kernels have no network
         self.notebooks = read_submission(self.path)
         runnable = [entry for entry in self.notebooks if not entry.problem]
         # Kernels are separate processes: running a few notebooks at once uses the cores that
@@ -61,6 +64,9 @@ class GradingSession:
 
     def _execute(self, entry):
         """(entry, kernel, inventory) once the notebook ran; (entry, None, None) if it could not."""
+        from .kernel import KernelSession
+        from .preprocess import prepare
+
         nb, entry.notes = prepare(entry.nb)
         kernel = KernelSession(nb, kinds_for_kernel(), self.limits, data_dir=self.data_dir)
         try:
@@ -109,7 +115,7 @@ class GradingSession:
             return entry.label, name
         if failed:
             entry, name, state = failed[-1]
-            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {state.error or 'the defining cell failed'}")
+            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {plain_error(state.error) or 'the defining cell failed'}")
         broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
         if broken:
             reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel in a cell'}" for e in broken)
@@ -140,9 +146,9 @@ class GradingSession:
                                               kinds_for_kernel()))
         return found
 
-    def probe(self, item_name, reference_sources=None):
+    def probe(self, item_name, helpers=()):
         label, name = self.locate(item_name)
-        return Probe(self.kernels[label], name, reference_sources)
+        return Probe(self.kernels[label], name, item_name, helpers)
 
     def sandbox_note(self):
         """None when every kernel ran confined; else 'not sandboxed: <reason>' for the reports."""
@@ -156,6 +162,9 @@ class GradingSession:
         notes = []
         if self.sandbox_note():
             notes.append(self.sandbox_note() + " (student code ran with the grader's rights)")
+        no_data = [f for f in self.cell_failures() if needs_missing_data(f)]
+        if no_data:   # one note for the whole report, however many cells needed the data
+            notes.append(data_note(no_data, self.data_problem))
         for entry in self.notebooks:
             notes.extend(f"{entry.label}: {note}" for note in entry.notes)
             if entry.problem:
@@ -170,7 +179,7 @@ class GradingSession:
                 for cell in report.failures():
                     if cell.status != "error":
                         notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
-                raised = [f for f in self.cell_failures() if f.notebook == entry.label]
+                raised = [f for f in self.cell_failures() if f.notebook == entry.label and f not in no_data]
                 stubs = [f for f in raised if f.error.startswith("NotImplementedError")]
                 notes.extend(f.note() for f in raised if f not in stubs)
                 if stubs:   # expected until the stubs are filled in: one line, not one per demo cell

@@ -9,7 +9,6 @@ from grader.checks.base import CheckFailed
 from grader.items import kinds_for_kernel
 from grader.kernel_side import capture, dispatch
 from grader.notebook_check import InProcessChannel
-from grader.oracles import reference_sources
 from grader.probe import Probe, ProbeFailure
 from notebook_factory import IMPORTS
 
@@ -17,7 +16,7 @@ from notebook_factory import IMPORTS
 class InProcessKernel(InProcessChannel):
     """The check cell's channel (grader/notebook_check.py) on a namespace of its own: cells run
     here, and ``get_ipython`` is faked for the agent. Logs each request's op and the reference
-    helpers it carried into the "kernel"; ``raw_reply`` may be replaced to tamper with replies."""
+    helpers it asked for in the "kernel"; ``raw_reply`` may be replaced to tamper with replies."""
 
     def __init__(self, *cells):
         self.namespace = {}
@@ -29,7 +28,7 @@ class InProcessKernel(InProcessChannel):
 
     def raw_reply(self, request):
         self.requests.append(request.OP)
-        self.references.append(sorted(request.reference))
+        self.references.append(sorted(request.helpers))
         user = SimpleNamespace(user_ns=self.namespace)
         with mock.patch.object(dispatch, "get_ipython", lambda: user), \
                 mock.patch.object(capture, "get_ipython", lambda: user):
@@ -40,7 +39,7 @@ def run_check(check, *cells, kernel=None, name=None):
     """(passed, fraction of the check's points, message or feedback) for ``check`` on ``cells``,
     scored as ``grader.scoring`` scores it (a probe failure is worth nothing)."""
     kernel = kernel or InProcessKernel(*cells)
-    probe = Probe(kernel, name or check.item, reference_sources(check.reference))
+    probe = Probe(kernel, name or check.item, check.item, check.helpers)
     try:
         return True, 1.0, check.run(probe)
     except CheckFailed as failed:

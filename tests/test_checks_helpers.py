@@ -1,10 +1,16 @@
 """No double jeopardy: while an item is graded, the helpers it may call (grader/checks/dependencies.py)
-are the reference versions, a class built on a graded class gets the reference base, and the
-student's own helpers are tried when the reference ones do not fit. In-process (tests/in_process.py)."""
+are the book's versions when the student's own fail, a class built on a graded class gets the
+book's base, and the book's helpers are right (each passes its own item). In-process
+(tests/in_process.py)."""
+
+from unittest import mock
+
+import pytest
 
 from grader.checks.dependencies import HELPERS
+from grader.kernel_side import library_guard
+from grader.kernel_side.stand_ins import HELPER_NAMES
 from grader.items import ITEMS
-from grader.oracles import reference_sources
 from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS
 from solutions.fill import reference_definitions
@@ -64,27 +70,36 @@ def test_a_students_own_helpers_that_fit_are_used_and_the_reference_never_enters
     kernel = InProcessKernel(own_block, vgg)
     results = [run_check(check, kernel=kernel) for check in checks_of("VGG")]
     assert all(passed for passed, _, _ in results)
-    assert not any("reference helpers" in message for _, _, message in results)
+    assert not any("book's helpers" in message for _, _, message in results)
     assert kernel.references and not any(kernel.references)
 
 
-def test_a_broken_helper_brings_in_the_reference_and_the_dependent_is_told():
+def test_a_broken_helper_brings_in_the_books_and_the_dependent_is_told():
     kernel = InProcessKernel(mutant("flipped kernel"), DEFINITIONS["Conv2D"])
     (check,) = checks_of("Conv2D")
     passed, _, message = run_check(check, kernel=kernel)
-    assert passed and "on the reference helpers" in message
+    assert passed and "on the book's helpers" in message
     assert [] in kernel.references and ["corr2d"] in kernel.references
 
 
-def test_when_neither_helper_fits_the_failure_with_the_reference_helpers_is_reported():
+def test_when_neither_helper_fits_the_failure_with_the_books_helpers_is_reported():
     vgg = DEFINITIONS["VGG"].replace("vgg_block(num_convs, out_channels)", "vgg_block(num_convs, out_channels, 'b')")
     (check,) = checks_of("VGG", "parameter count")
     passed, _, message = run_check(check, mutant("convolutions not padded"), vgg)
     assert not passed and "positional argument" in message
 
 
-def test_helpers_name_graded_items_and_their_references_come_with_what_they_use():
+def test_helpers_name_graded_items_and_each_has_a_book_stand_in():
     for item, helpers in HELPERS.items():
         assert item in ITEMS and item not in helpers and set(helpers) <= set(ITEMS)
-    assert list(reference_sources(["ResNet18"])) == ["Residual", "ResNet", "ResNet18"]
-    assert list(reference_sources(["corr2d_multi_in_out"])) == ["corr2d_multi_in", "corr2d_multi_in_out"]
+    assert {h for helpers in HELPERS.values() for h in helpers} == set(HELPER_NAMES)
+
+
+@pytest.mark.parametrize("item", HELPER_NAMES)
+def test_every_book_stand_in_earns_full_marks_as_its_own_item(item):
+    """A stand-in is the book's code: graded as the student's own definition, it passes every
+    public check of its item, so a dependent graded on it is graded on a right helper."""
+    kernel = InProcessKernel(f"from grader.kernel_side.stand_ins import stand_in\n{item} = stand_in({item!r})")
+    with mock.patch.object(library_guard, "library_copies", lambda *args, **kwargs: []):  # graded as one's own
+        results = {check.title: run_check(check, kernel=kernel) for check in checks_of(item) if not check.hidden}
+    assert all(passed for passed, _, _ in results.values()), {t: m for t, (p, _, m) in results.items() if not p}

@@ -119,9 +119,10 @@ def test_requests_cross_in_an_envelope_with_layers_and_fills():
     layer = LayerSpec(type="Conv2d", args=[1, 1], kwargs={"kernel_size": (2, 2)},
                       state={"weight": torch.ones(1, 1, 2, 2), "bias": torch.zeros(1)})
     request = ModelRequest(name="LeNet", args=[layer, (1, 2)], input=torch.zeros(1, 1, 4, 4),
-                           fill={"net.0": {"weight": TensorFill(seed=3, scale=0.5, offset=0.0)}}, reference={"f": "x"})
+                           fill={"net.0": {"weight": TensorFill(seed=3, scale=0.5, offset=0.0)}}, item="LeNet",
+                           helpers=["corr2d"])
     nonce, back = open_envelope(over_json(envelope(request, "n")))
-    assert nonce == "n" and back.name == "LeNet" and back.reference == {"f": "x"}
+    assert nonce == "n" and back.name == "LeNet" and back.helpers == ["corr2d"]
     assert back.args[1] == (1, 2) and back.fill == request.fill
     built = back.args[0].build()
     assert isinstance(built, torch.nn.Conv2d) and built.kernel_size == (2, 2) and float(built.weight.detach().sum()) == 4

@@ -317,7 +317,7 @@ def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refus
         sandbox_support.cache_clear()
 
 
-LEAKING_CONV2D = '''class Conv2D(nn.Module):
+SNOOPING_CONV2D = '''class Conv2D(nn.Module):
     def __init__(self, kernel_size):
         super().__init__()
         self.weight = nn.Parameter(torch.rand(kernel_size))
@@ -325,23 +325,23 @@ LEAKING_CONV2D = '''class Conv2D(nn.Module):
 
     def forward(self, x):
         import gc
-        def reference(o):   # the request, as a dict or as a record
+        def carried(o):   # whatever the grader's request carries besides names
             try:
-                return o.get("reference") if isinstance(o, dict) else getattr(o, "reference", None)
+                return o.get("helpers") if isinstance(o, dict) else getattr(o, "helpers", None)
             except Exception:
                 return None
-        carried = [r for r in map(reference, gc.get_objects()) if isinstance(r, dict) and r]
-        raise ValueError(carried[-1].get("corr2d", "") if carried else "the grader sent no reference")'''
+        found = {repr(h) for h in map(carried, gc.get_objects())
+                 if isinstance(h, list) and h and all(isinstance(v, str) for v in h)}
+        raise ValueError(" ".join(sorted(found)) or "nothing carried")'''
 
 
-def test_a_reference_helper_echoed_in_an_error_message_is_withheld(tmp_path):
-    """The reference corr2d enters the kernel only because this student's own corr2d fails; their
-    Conv2D then digs it out of the grader's request and raises it: the feedback withholds it."""
+def test_a_failing_helper_brings_no_reference_code_into_the_kernel(tmp_path):
+    """This student's own corr2d fails, so Conv2D is checked again with the book's corr2d in the
+    kernel; their Conv2D digs through the request for what came with it: a name, never code."""
     from notebook_factory import IMPORTS, grade, write_notebook
 
-    secret = "Y[i, j] = (X[i : i + h, j : j + w] * K).sum()"
-    nb = write_notebook(tmp_path / "hw.ipynb", IMPORTS, "def corr2d(X, K):\n    return X", LEAKING_CONV2D)
+    nb = write_notebook(tmp_path / "hw.ipynb", IMPORTS, "def corr2d(X, K):\n    return X", SNOOPING_CONV2D)
     table, _ = grade(nb, {"Conv2D"})
     feedback = "\n".join(table["Conv2D"][3])
     assert table["Conv2D"][0] == 0
-    assert secret not in feedback and "[reference code withheld]" in feedback
+    assert "['corr2d']" in feedback and ".sum()" not in feedback

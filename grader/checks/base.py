@@ -19,7 +19,7 @@ class Check:
     run: Callable
     weight: float = 1.0
     hidden: bool = False
-    reference: tuple = ()   # names the kernel swaps for the reference versions during this check
+    helpers: tuple = ()   # graded names the kernel swaps for the book's versions when the student's own fail
     skip_reason: Callable = None  # () -> why the check cannot run here, or None when it can
 
     @property
@@ -30,21 +30,20 @@ class Check:
 
 
 def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reason=None):
-    """The one way the tables make a check: the helpers from ``dependencies`` unless given, which
-    the kernel gets in their reference versions when the student's own do not pass (below)."""
+    """The one way the tables make a check: the helpers from ``dependencies`` unless ``reference``
+    names others, which the kernel gets in the book's versions when the student's own do not pass."""
     helpers = helpers_of(item) if reference is None else tuple(reference)
-    return Check(item=item, title=title, run=_reference_helpers_on_failure(run) if helpers else run, weight=weight,
-                 hidden=hidden, reference=helpers, skip_reason=skip_reason)
+    return Check(item=item, title=title, run=_book_helpers_on_failure(run) if helpers else run, weight=weight,
+                 hidden=hidden, helpers=helpers, skip_reason=skip_reason)
 
 
-def _reference_helpers_on_failure(run):
+def _book_helpers_on_failure(run):
     """The student's own helpers first; only when the check fails with them is it run again on the
-    reference helpers, so a helper's bug is charged once, where it is. The reference code thus
-    enters a student's kernel only when their own helpers fail, never for an honest pass; when
-    both runs fail, the failure on the reference helpers is reported (it is the item's own)."""
+    book's helpers (``kernel_side/stand_ins.py``), so a helper's bug is charged once, where it is.
+    When both runs fail, the failure on the book's helpers is reported (it is the item's own)."""
 
     def run_own_first(probe):
-        references, probe.reference = probe.reference, {}
+        references, probe.helpers = probe.helpers, ()
         # With a second run to come, the first only has to pass or fail: its failing input is never
         # shown, so the properties need not shrink it (``probe.shrink``, read by ``properties.py``).
         probe.shrink = not references
@@ -54,7 +53,7 @@ def _reference_helpers_on_failure(run):
             if not references or (isinstance(own, ProbeFailure) and own.kind != RAISED):
                 raise
         finally:
-            probe.reference, probe.shrink = references, True
-        return f"{run(probe)} (on the reference helpers; your own helpers are graded on their own)"
+            probe.helpers, probe.shrink = references, True
+        return f"{run(probe)} (on the book's helpers; your own helpers are graded on their own)"
 
     return run_own_first

@@ -39,7 +39,7 @@ class ModelSpec:
         return self._reference[key]
 
     def student(self, probe, shape, fill=None, modes=("eval",)):
-        key = json.dumps([probe.name, sorted(probe.reference), repr(self.args), repr(self.kwargs), shape, repr(fill),
+        key = json.dumps([probe.name, sorted(probe.helpers), repr(self.args), repr(self.kwargs), shape, repr(fill),
                           list(modes)], sort_keys=True)
         replies = _student_replies.setdefault(probe.session, {})
         if key not in replies:

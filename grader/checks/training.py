@@ -14,7 +14,6 @@ from d2l.fashion_mnist import FashionMNISTError
 from ..oracles import reference
 from ..probe import RAISED, UNREADABLE, ProbeFailure
 from ..training.data import stage
-from ..training.kernel import TRAIN_TIMEOUT, train_in_kernel
 from ..training.measure import accuracy
 from ..training.recipes import RECIPES
 from ..training.trusted import load_trained, reported, trusted_model
@@ -39,11 +38,16 @@ def gpu_skip_reason():
     return None
 
 
-def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TIMEOUT, skip_reason=gpu_skip_reason):
+def training_check(item, recipe, device="cuda", data_root=None, timeout=None, skip_reason=gpu_skip_reason):
     """Train ``recipe.model`` as the student wrote it; pass when the grader-measured test accuracy
-    reaches ``recipe.pass_mark``. ``device``, ``data_root`` and ``skip_reason`` let tests run it on a CPU."""
+    reaches ``recipe.pass_mark``. ``device``, ``data_root`` and ``skip_reason`` let tests run it on a CPU;
+    ``timeout`` defaults to the training kernel's ``TRAIN_TIMEOUT``."""
 
     def run(probe):
+        # imported only when training runs: a notebook's check cell loads this table without the
+        # kernel machinery (nbclient, jupyter_client), which a light install does not have
+        from ..training.kernel import TRAIN_TIMEOUT, train_in_kernel
+
         try:
             staged = stage(data_root)
         except FashionMNISTError as missing:
@@ -51,7 +55,8 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TI
         trusted = trusted_model(reference(recipe.model), recipe.resize)  # skips where solutions/ is absent
         started = time.perf_counter()
         try:
-            reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda", timeout)
+            reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda",
+                                    timeout or TRAIN_TIMEOUT)
         except ProbeFailure as failure:
             if failure.kind == UNREADABLE:
                 raise CheckFailed(f"your kernel did not send back trained weights ({failure.message}); "
@@ -75,7 +80,7 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=TRAIN_TI
         return text
 
     title = f"test accuracy after the book's {recipe.epochs}-epoch training"
-    return Check(item=item, title=title, run=run, reference=(), skip_reason=skip_reason)
+    return Check(item=item, title=title, run=run, helpers=(), skip_reason=skip_reason)
 
 
 CHECKS = [

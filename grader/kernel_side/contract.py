@@ -151,13 +151,15 @@ class TrainedModel(Record):
 # ---- requests and the reply ------------------------------------------------------------------
 @record
 class Request(Record):
-    """Every request names the graded object and the reference helpers to swap in meanwhile."""
+    """Every request names the graded object as the notebook bound it, the item it is graded as
+    (whose course-library copy may not answer meanwhile), and the book helpers to swap in."""
 
     TRUSTED = True
     OP = ""
     ANSWER = Value
     name: str = ""
-    reference: dict[str, str] = field(default_factory=dict)
+    item: str = ""
+    helpers: list[str] = field(default_factory=list)
 
 
 @record
@@ -241,5 +243,5 @@ class Reply(Record):
     nonce: str
     ok: bool
     value: typing.Any = None
-    kind: str = ""      # when not ok: "missing" | "not_implemented" | "exception"
+    kind: str = ""      # when not ok: "missing" | "not_implemented" | "borrowed" | "exception"
     message: str = ""

@@ -5,6 +5,7 @@ The grader executes this package as source in the kernel (``install``); tests ca
 directly, without a kernel. Each ``op_*`` answers one ``Request`` record of the contract.
 """
 
+import contextlib
 import json
 
 import torch
@@ -13,7 +14,9 @@ from IPython import get_ipython
 from .capture import DefinitionCapture
 from .codec import WireError, to_wire
 from .contract import MIME, CaseOutcome, LayerSpec, Reply, open_envelope
-from .helper_swap import ReferenceSwap
+from . import stand_ins
+from .helper_swap import HelperSwap
+from .library_guard import LibraryCopyUsed, OwnCodeOnly
 from .model_report import run_model
 
 MAX_MESSAGE = 2000
@@ -48,17 +51,24 @@ class Agent:
                           message=self.capture.missing_message(str(missing).strip("'")))
         except NotImplementedError as stub:
             reply = Reply(nonce=nonce, ok=False, kind="not_implemented", message=str(stub) or "NotImplementedError")
+        except LibraryCopyUsed as borrowed:
+            reply = Reply(nonce=nonce, ok=False, kind="borrowed", message=str(borrowed))
         except BaseException as error:  # the student's code may raise anything, SystemExit too
             reply = Reply(nonce=nonce, ok=False, kind="exception", message=_error_text(error))
         return reply.to_wire()
 
     def swapped(self, request):
-        """The request's reference helpers in the student's namespace while it runs."""
+        """While the request runs: the book's versions of its helpers in the student's namespace, and
+        the course library's own copy of the graded item refusing to answer for it."""
         try:
             target = self.lookup(request.name)
         except LookupError:
             target = None
-        return ReferenceSwap(get_ipython().user_ns, request.reference, target)
+        guard = OwnCodeOnly(request.item, extra_holders=(stand_ins, stand_ins.book_models_made()))
+        stack = contextlib.ExitStack()
+        stack.enter_context(guard)
+        stack.enter_context(HelperSwap(get_ipython().user_ns, request.helpers, target))
+        return stack
 
     @staticmethod
     def built(value):
@@ -92,7 +102,7 @@ class Agent:
         for case in request.cases:
             try:
                 outcomes.append(CaseOutcome(ok=True, value=self._call(request, case.args, case.kwargs)))
-            except NotImplementedError:
+            except (NotImplementedError, LibraryCopyUsed):
                 raise
             except BaseException as error:
                 outcomes.append(CaseOutcome(ok=False, message=_error_text(error, 1000)))

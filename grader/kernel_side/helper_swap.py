@@ -1,29 +1,24 @@
-"""Reference helpers in the student's namespace for one request, so one item is graded on its own.
+"""The book's helpers in the student's namespace for one request, so one item is graded on its own.
 
 A check of ``corr2d_multi_in`` should not fail because the student's ``corr2d`` is wrong: for the
-length of the request, the helpers it names are the reference's, all defined in one scope so they
-can use each other. A graded class built on a swapped class (ResNet18 on the student's ResNet)
-gets the reference base for the duration too; the graded object itself is never swapped.
+length of the request, the helpers it names are the book's (``stand_ins.py``), which use each
+other. A graded class built on a swapped class (ResNet18 on the student's ResNet) gets the book's
+base for the duration too; the graded object itself is never swapped.
 """
 
-import sys
-
-import torch
-from torch import nn
+from .stand_ins import stand_in
 
 _MISSING = object()
 
 
-class ReferenceSwap:
-    def __init__(self, namespace, sources, target=None):
-        self.namespace, self.sources, self.target = namespace, sources, target
+class HelperSwap:
+    def __init__(self, namespace, names, target=None):
+        self.namespace, self.names, self.target = namespace, tuple(names), target
         self.saved, self.rebased = {}, []
 
     def __enter__(self):
-        scope = {"torch": torch, "nn": nn, "F": torch.nn.functional, "d2l": sys.modules.get("d2l.torch")}
-        for name, source in self.sources.items():
-            exec(compile(source, f"<reference {name}>", "exec"), scope)
-        for name in self.sources:
+        scope = {name: stand_in(name) for name in self.names}
+        for name in self.names:
             self.saved[name] = self.namespace.get(name, _MISSING)
             self.namespace[name] = scope[name]
         if isinstance(self.target, type):
