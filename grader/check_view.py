@@ -8,9 +8,9 @@ and as plain text elsewhere.
 import html
 
 from .markup import fragment
-from .record import PASSED, SKIPPED, item_points, totals
+from .record import PASSED, SKIPPED, WITHHELD, item_points, totals
 
-MARKS = {PASSED: ("✓", "#1a7f37"), SKIPPED: ("–", "#6e7781")}
+MARKS = {PASSED: ("✓", "#1a7f37"), SKIPPED: ("–", "#6e7781"), WITHHELD: ("–", "#6e7781")}
 FAILED_MARK = ("✗", "#cf222e")
 PREVIEW = ("A preview on the definitions live in this kernel now. The score that counts comes from the "
            "grader, which runs the notebook from the top in a fresh kernel (`pytest grader`, or your push).")
@@ -51,8 +51,8 @@ class CheckReport:
             for r in results:
                 mark = MARKS.get(r.status, FAILED_MARK)[0]
                 lines.append(f"  {mark} {_title(r)} ({_points(r.points, r.max_points)})"
-                             + ("" if r.passed else f": {r.status}"))
-                if not r.passed and not r.hidden and r.feedback:
+                             + ("" if r.passed else f": {r.feedback if r.status == WITHHELD else r.label}"))
+                if not r.passed and not r.hidden and not r.skipped and r.feedback:
                     lines.extend("      " + line for line in r.feedback.splitlines())
         lines.append("\n" + PREVIEW.replace("`", ""))
         return "\n".join(lines)
@@ -68,10 +68,11 @@ class CheckReport:
                          f'{_points(got, full)}<ul style="margin:.2em 0;padding-left:1.2em;list-style:none">')
             for r in results:
                 mark, colour = MARKS.get(r.status, FAILED_MARK)
-                status = "" if r.passed else f" — <b>{html.escape(r.status)}</b>"
+                shown = r.feedback if r.status == WITHHELD else r.label
+                status = "" if r.passed else f" — <b>{html.escape(shown)}</b>"
                 parts.append(f'<li><span style="color:{colour}">{mark}</span> {html.escape(_title(r))} '
                              f'<span style="color:#6e7781">({_points(r.points, r.max_points)})</span>{status}')
-                if not r.passed and not r.hidden and r.feedback:
+                if not r.passed and not r.hidden and not r.skipped and r.feedback:
                     parts.append(f'<div style="margin:.2em 0 .5em 1.2em">{fragment(r.feedback)}</div>')
                 parts.append("</li>")
             parts.append("</ul></div>")

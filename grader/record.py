@@ -12,6 +12,7 @@ from fractions import Fraction
 from .items import ITEMS
 
 PASSED, FAILED, SKIPPED, GRADER_ERROR = "passed", "failed", "skipped", "grader error"
+WITHHELD = "scored by the course's grader"   # left out of a student's copy; its points are the course's
 VERSION = 1  # of the dictionary form; a reader refuses any other
 
 
@@ -47,7 +48,13 @@ class CheckResult:
 
     @property
     def skipped(self):
-        return self.status == SKIPPED
+        """Did not run here: 0 of 0 points (no GPU, or a check the course's grader keeps)."""
+        return self.status in (SKIPPED, WITHHELD)
+
+    @property
+    def label(self):
+        """The status as reports show it: hidden checks say so, whatever their result."""
+        return f"hidden, {self.status}" if self.hidden and self.status != PASSED else self.status
 
     def to_dict(self):
         """JSON-ready; points as exact fraction strings ("4/3"), so sums stay exact when read back."""
@@ -72,8 +79,12 @@ def item_rows(checks):
         row = rows.setdefault((c.section, c.item or c.name), [Fraction(0), Fraction(0), []])
         row[0] += c.points
         row[1] += c.max_points
-        if not c.passed and c.status not in row[2]:
-            row[2].append(c.status)
+        if not c.passed and not c.skipped and c.label not in row[2]:
+            row[2].append(c.label)
+    for (section, item), row in rows.items():   # an item none of whose checks ran here says why
+        ran = [c for c in checks if (c.item or c.name) == item and not c.skipped]
+        if not ran:
+            row[2] = sorted({c.label for c in checks if (c.item or c.name) == item})
     return rows
 
 

@@ -15,4 +15,5 @@ def test_check(check, grading_session, record_check):
         pytest.skip(result.feedback)
     if not result.passed:
         detail = "" if result.hidden else f"\n{result.feedback}"
-        pytest.fail(f"{result.status} ({float(result.points):.2f} of {float(result.max_points):.2f} points){detail}", pytrace=False)
+        pytest.fail(f"{result.label} ({float(result.points):.2f} of {float(result.max_points):.2f} points){detail}",
+                    pytrace=False)

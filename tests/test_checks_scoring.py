@@ -41,7 +41,7 @@ def test_check_names_are_unique_and_helpers_never_include_the_item_itself():
     assert len(names) == len(set(names))
     for check in ALL_CHECKS:
         assert check.weight > 0, check.test_name
-        assert check.item not in check.reference and set(check.reference) <= set(ITEMS)
+        assert check.item not in check.helpers and set(check.helpers) <= set(ITEMS)
 
 
 def test_hidden_checks_cover_several_items_and_report_only_name_and_result():

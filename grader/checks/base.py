@@ -21,6 +21,8 @@ class Check:
     hidden: bool = False
     helpers: tuple = ()   # graded names the kernel swaps for the book's versions when the student's own fail
     skip_reason: Callable = None  # () -> why the check cannot run here, or None when it can
+    model: object = None    # a model check's ``ModelSpec``: the release build stores its reference reports
+    withheld: bool = False  # a student release's placeholder for a check the course's grader keeps
 
     @property
     def test_name(self):
@@ -29,12 +31,12 @@ class Check:
         return f"{ITEMS[self.item].section} {self.item}: {self.title}"
 
 
-def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reason=None):
+def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reason=None, model=None):
     """The one way the tables make a check: the helpers from ``dependencies`` unless ``reference``
     names others, which the kernel gets in the book's versions when the student's own do not pass."""
     helpers = helpers_of(item) if reference is None else tuple(reference)
     return Check(item=item, title=title, run=_book_helpers_on_failure(run) if helpers else run, weight=weight,
-                 hidden=hidden, helpers=helpers, skip_reason=skip_reason)
+                 hidden=hidden, helpers=helpers, skip_reason=skip_reason, model=model)
 
 
 def _book_helpers_on_failure(run):

@@ -3,7 +3,9 @@ layer by layer - output shapes, parameter counts and kinds, and outputs after a 
 
 Layers are paired as ``grader/layers.py`` pairs them. Both sides are measured by the kernel
 side's ``run_model``. Reports are cached: the reference's for the whole process, the student's
-for the kernel's lifetime, so the three checks of a model build it only a few times.
+for the kernel's lifetime, so the three checks of a model build it only a few times. In a student
+release the reference's reports come from the release's store (``grader/stored_references.py``),
+computed by the same ``reference_calls`` when the release was built.
 """
 
 import json
@@ -16,6 +18,7 @@ from ..kernel_side.model_report import run_model
 from ..layers import (fill_recipes, first_outputs, in_call_order, layer_name, match_layers, param_shapes,
                       parameter_count, weighted, weights_text)
 from ..probe import RAISED, ProbeFailure
+from ..stored_references import in_release, stored_report
 from .base import CheckFailed, graded
 
 INPUT_SEED = 1
@@ -30,13 +33,34 @@ class ModelSpec:
         self.input_shapes, self.train_mode = tuple(tuple(s) for s in input_shapes), train_mode
         self._reference = {}
 
+    def key(self, shape, fill=None, modes=("eval",)):
+        """Names one reference report, the same in the instructor's grader and in the release's store."""
+        return json.dumps([self.item, repr(self.args), repr(self.kwargs), list(shape), repr(fill), list(modes)])
+
     def reference(self, shape, fill=None, modes=("eval",)):
-        key = json.dumps([shape, repr(fill), list(modes)], sort_keys=True)
+        key = self.key(shape, fill, modes)
         if key not in self._reference:
-            torch.manual_seed(0)  # as the agent seeds before building the student's model
-            model = self.factory(*self.args, **self.kwargs)
-            self._reference[key] = run_model(model, model_input(shape), modes, fill)
+            self._reference[key] = stored_report(key) if in_release() else self._computed(shape, fill, modes)
         return self._reference[key]
+
+    def _computed(self, shape, fill, modes):
+        torch.manual_seed(0)  # as the agent seeds before building the student's model
+        model = self.factory(*self.args, **self.kwargs)
+        return run_model(model, model_input(shape), modes, fill)
+
+    def reference_calls(self):
+        """{key: report} for every reference report the three checks can ask for: each input shape
+        plain, and the first with the weights the transplant gives the reference. The reference's
+        fill depends on the reference alone (its layers in call order), so it is known here."""
+        shape = self.input_shapes[0]
+        plain = self.reference(shape)
+        ref_rows = in_call_order(plain)
+        recipe = fill_recipes(match_layers(ref_rows, ref_rows))[0]
+        modes = ("eval", "train") if self.train_mode else ("eval",)
+        self.reference(shape, recipe, modes)
+        for other in self.input_shapes[1:]:
+            self.reference(other)
+        return dict(self._reference)
 
     def student(self, probe, shape, fill=None, modes=("eval",)):
         key = json.dumps([probe.name, sorted(probe.helpers), repr(self.args), repr(self.kwargs), shape, repr(fill),
@@ -182,4 +206,4 @@ def model_checks(item, factory, args=(), kwargs=None, input_shapes=((2, 1, 28, 2
     made = {"shapes": ("output shape of every layer", shapes_run, weight),
             "params": ("parameter count and layer kinds", params_run, weight),
             "equivalence": ("same function as the reference, weights transplanted", equivalence_run, 2 * weight)}
-    return [graded(item, made[k][0] + suffix, made[k][1], made[k][2], hidden, reference) for k in kinds]
+    return [graded(item, made[k][0] + suffix, made[k][1], made[k][2], hidden, reference, model=spec) for k in kinds]
