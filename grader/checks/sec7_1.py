@@ -1,8 +1,11 @@
 """7.1 From fully connected layers to convolutions: the parameter counts.
 
-The oracles are the formulas themselves, so these checks need no reference solutions.
+The oracles count from the definitions (a dense layer's weights, the distinct offsets between two
+pixels, a convolution's weights) with torch, never by the closed formulas the exercise asks for, so
+these checks need no reference solutions and the student release holds no answer.
 """
 
+import torch
 from hypothesis import strategies as st
 
 from .properties import agrees_with, fixed_example
@@ -13,15 +16,28 @@ def exact(expected, got):
 
 
 def fully_connected(height, width):
-    return (height * width) ** 2
+    """The weights of a dense layer from every pixel to a hidden unit per pixel (no memory: meta tensors)."""
+    pixels = height * width
+    return torch.nn.Linear(pixels, pixels, bias=False, device="meta").weight.numel()
+
+
+def _offsets(n):
+    """How many different offsets k - i two positions i, k of an axis of n can have: every whole
+    number from the most negative (first minus last) to the largest (last minus first)."""
+    positions = torch.arange(n)
+    largest, smallest = positions[-1] - positions[0], positions[0] - positions[-1]
+    return int(largest - smallest) + 1
 
 
 def translation_invariant(height, width):
-    return (2 * height - 1) * (2 * width - 1)
+    return _offsets(height) * _offsets(width)
 
 
 def local(delta, in_channels=1, out_channels=1):
-    return (2 * delta + 1) ** 2 * in_channels * out_channels
+    """A convolution's weights for a window reaching ``delta`` pixels to every side."""
+    window = torch.arange(-delta, delta + 1).numel()
+    layer = torch.nn.Conv2d(in_channels, out_channels, window, bias=False, device="meta")
+    return layer.weight.numel()
 
 
 OFFSETS = "offsets run from -(n - 1) to n - 1 along an axis of n pixels: 2n - 1 values, zero included"

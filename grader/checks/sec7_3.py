@@ -52,8 +52,10 @@ def _pair(value):
 
 
 def output_shape(input_shape, kernel_size, padding=0, stride=1):
+    """What torch's own convolution gives, on meta tensors (shapes only, no memory or arithmetic)."""
     n, k, p, s = (_pair(v) for v in (input_shape, kernel_size, padding, stride))
-    return [(n[i] + 2 * p[i] - k[i]) // s[i] + 1 for i in range(2)]
+    X, K = torch.empty((1, 1, *n), device="meta"), torch.empty((1, 1, *k), device="meta")
+    return list(F.conv2d(X, K, padding=p, stride=s).shape[2:])
 
 
 def same_shape(expected, got):

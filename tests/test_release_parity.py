@@ -1,0 +1,127 @@
+"""The student release, built and set up on its own, grades like the course's grader and gives no
+answer away.
+
+Every public check gets the same status and exact points from the release's ``pytest grader`` as
+from the instructor's; the checks the course keeps (hidden ones, VGG-16/19's tables) are listed in
+the release at 0 of 0, so its maximum is the course's less theirs, whatever the notebook holds.
+The blank homework and the first round of mutants (a bug in every item) run by default, the
+other rounds with ``-m slow``; ``benchmarks/release_parity.py`` prints the whole table.
+"""
+
+import ast
+import re
+from fractions import Fraction
+
+import nbformat
+import pytest
+
+import solutions
+from grader.checks import WITHHELD_CHECKS
+from grader.items import ITEMS
+from grader.kernel_side.stand_ins import HELPER_NAMES
+from grader.scoring import check_points
+from mutants import rounds, solved_homework
+from notebook_factory import write_notebook
+from release_env import REPO, build_release_env, compare, grade_both_ways
+from solutions.fill import reference_definitions
+
+ROUNDS = rounds()
+COURSE_TOTAL = sum(item.points for item in ITEMS.values() if not item.training)   # training: GPU only
+LOCAL_TOTAL = COURSE_TOTAL - sum(check_points(c) for c in WITHHELD_CHECKS)       # the same for any notebook
+
+
+@pytest.fixture(scope="module")
+def release_env(tmp_path_factory):
+    return build_release_env(tmp_path_factory.mktemp("student-release"))
+
+
+def blank_homework():
+    cells = []
+    for path in sorted((REPO / "assignment").glob("*.ipynb")):
+        cells += [c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
+    return cells
+
+
+def assert_parity(release_env, tmp_path, cells):
+    notebook = write_notebook(tmp_path / "homework.ipynb", *cells)
+    instructor, local = grade_both_ways(release_env, notebook, tmp_path / "graded")
+    rows, differences = compare(instructor, local)
+    assert not differences, "\n".join(differences)
+    local_max = sum(row[1] for row in rows.values())
+    course_max = sum(Fraction(c["max_points"]) for c in instructor["checks"])
+    withheld = sum(row[4] for row in rows.values())
+    assert course_max == COURSE_TOTAL and local_max == COURSE_TOTAL - withheld == LOCAL_TOTAL
+
+
+def test_blank_homework_grades_alike_and_the_local_maximum_is_the_courses_less_its_own_checks(release_env,
+                                                                                              tmp_path):
+    assert_parity(release_env, tmp_path, blank_homework())
+
+
+@pytest.mark.parametrize("number", [pytest.param(k, id=f"round{k}", marks=[pytest.mark.slow] if k else [])
+                                    for k in range(len(ROUNDS))])
+def test_each_round_of_mutants_grades_alike(release_env, tmp_path, number):
+    assert_parity(release_env, tmp_path, solved_homework([(item, source) for item, _, source in ROUNDS[number]]))
+
+
+# ---- nothing of the answers ships -----------------------------------------------------------
+def _release_texts(release):
+    for path in release.rglob("*"):
+        if path.is_file() and ".git" not in path.parts:
+            try:
+                yield path, path.read_text()
+            except UnicodeDecodeError:
+                continue
+
+
+def _answer_constants():
+    """{name: value} of every graded constant of the references (VGG16_ARCH, VGG19_ARCH): written out
+    as its pairs, in any spelling (tuples, lists, JSON), it must appear nowhere. (The notebook's
+    exercise text lists the paper's counts and channels apart, as the seed's exercise does.)"""
+    import importlib
+    import pkgutil
+
+    found = {}
+    for module in pkgutil.iter_modules(solutions.__path__):
+        loaded = importlib.import_module(f"solutions.{module.name}")
+        found.update({name: value for name, value in vars(loaded).items()
+                      if name in ITEMS and isinstance(value, (tuple, list))})
+    return found
+
+
+def _digits(text):
+    return ",".join(re.findall(r"\d+", text))
+
+
+def test_no_reference_constant_can_be_read_from_the_release(release_env):
+    constants = _answer_constants()
+    assert {"VGG16_ARCH", "VGG19_ARCH"} <= set(constants)
+    for path, text in _release_texts(release_env.release):
+        numbers = _digits(text)
+        for name, value in constants.items():
+            assert _digits(repr(value)) not in numbers, f"{path} holds {name}'s numbers"
+
+
+def _bodies(source):
+    """AST dumps of every function and class in ``source``, docstrings left out, names included."""
+    dumps = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            body = [n for n in node.body if not (isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant))]
+            dumps.add(ast.dump(ast.Module(body=body, type_ignores=[])))
+    return dumps
+
+
+def test_no_reference_body_ships_beyond_the_books_own_helpers(release_env):
+    """The grader's stand-ins are the book's printed code for the helpers other items build on
+    (corr2d, pool2d, Residual, ...); no other reference definition, nor any function or class
+    inside one, ships in any layout or with other names (the oracles compute from definitions)."""
+    shipped = set()
+    for path, text in _release_texts(release_env.release):
+        if path.suffix == ".py":
+            shipped |= _bodies(text)
+    for item, source in reference_definitions().items():
+        if item not in ITEMS or item in HELPER_NAMES:   # the book's layer_summary, init_cnn are not graded
+            continue
+        leaked = _bodies(source) & shipped
+        assert not leaked, f"the release holds the body of the reference {item}"
