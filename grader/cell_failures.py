@@ -3,6 +3,7 @@
 A cell that raises stops at that line; every import and definition after it never happens, and
 later checks then fail with ``NameError`` far from the cause. The notes name the cell, its error,
 the line, and those names; a ``NameError`` in a check's feedback points back to that cell.
+Cells that stopped only because Fashion-MNIST was missing share one note (``data_note``).
 """
 
 import ast
@@ -13,6 +14,8 @@ ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_]\w*)' is not defined")
 MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+DATA_MISSING = "FashionMNISTNotFound"   # d2l's error, named so in the kernel's error output
+DATA_MISSING_SHORT = f"{DATA_MISSING} (the Fashion-MNIST files were missing; see the notes)"
 
 
 def missing_module(error):
@@ -92,7 +95,23 @@ def lost_names(source, line, graded):
     return list(dict.fromkeys(imported)), [name for name in dict.fromkeys(defined) if name in graded]
 
 
+def _is_missing_data(error):
+    return (error or "").split(":", 1)[0].split(" (", 1)[0].strip() == DATA_MISSING
+
+
+def needs_missing_data(failure):
+    """True for a cell that stopped because ``d2l.FashionMNIST`` found no data files."""
+    return _is_missing_data(failure.error)
+
+
+def plain_error(error):
+    """``error`` as reports show it: d2l's missing-data text names the kernel's own temporary
+    folders (gone once it closes) and is cut at 500 characters, so it becomes a short pointer."""
+    return DATA_MISSING_SHORT if _is_missing_data(error) else error
+
+
 def cell_failure(notebook, cell, index, error, graded):
+    error = plain_error(error)
     line = stopped_at(cell.get("outputs", []))
     source_lines = cell.get("source", "").splitlines()
     code = source_lines[line - 1].strip() if line and 0 < line <= len(source_lines) else ""
@@ -110,3 +129,36 @@ def point_to_cause(text, failures):
                                 f"raised {failure.error} before it got to `{name}`.")
                 break
     return text + ("\n\n" + "\n\n".join(pointers) if pointers else "")
+
+
+def data_note(failures, problem, env_var="FASHION_MNIST_DIR"):
+    """One note for all the cells that could not load Fashion-MNIST, whatever their number.
+
+    ``problem`` is the grader's ``DataProblem`` (where it looked, what is missing, why), or None
+    when the grader did hand the kernels the data and a cell looked somewhere else.
+    """
+    if not failures:
+        return None
+    by_notebook = {}
+    for failure in failures:
+        by_notebook.setdefault(failure.notebook, []).append(failure)
+    parts = []
+    for notebook, cells in by_notebook.items():
+        numbers = ", ".join(str(f.cell) for f in cells)
+        lost = [name for f in cells for name in f.never_defined]
+        parts.append(f"{notebook} cell{'s' if len(cells) > 1 else ''} {numbers}"
+                     + (f" (so {', '.join(dict.fromkeys(lost))} never got defined)" if lost else ""))
+    cells = "; ".join(parts)
+    if problem is None:
+        return (f"Fashion-MNIST: {cells} raised {DATA_MISSING} although the grader gave the kernels its copy "
+                f"through {env_var}; load it without a root argument (d2l.FashionMNIST(batch_size=...)) so "
+                "that copy is used.")
+    folder = problem.directory
+    if problem.missing:
+        trouble = f"{', '.join(problem.missing)} are missing" + (f" from {folder}" if folder else "")
+        fix = "put them in that folder, or " if folder else ""
+    else:
+        trouble = "the files" + (f" in {folder}" if folder else "") + " could not be used"
+        fix = "replace them with the official ones, or "
+    return (f"Cells that load Fashion-MNIST could not run: {cells}. On the grading machine {trouble} "
+            f"({problem.reason}): {fix}set {env_var} to a folder that has all four, then grade again.")

@@ -1,7 +1,8 @@
 """The Fashion-MNIST loader on small IDX files written here; one opt-in test on the real files.
 
-No test touches the network: downloads go through ``d2l.fashion_mnist._fetch``, which an
-autouse fixture replaces with one that fails the test if it is ever called unpatched.
+No test touches the network: downloads go through ``d2l.fashion_mnist_fetch.copy_url``, which an
+autouse fixture replaces with one that fails the test if it is ever called unpatched (the tests
+of a ``file://`` mirror put the real one back: it reads a folder the test wrote).
 """
 
 import gzip
@@ -18,6 +19,7 @@ import pytest
 import torch
 
 from d2l import fashion_mnist as fm
+from d2l import fashion_mnist_fetch as fetch
 from d2l import torch as d2l
 from d2l.idx import IDXFileError, parse_idx, read_idx, write_idx
 
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::d2l.fashion_mnist.FashionMNISTC
 REAL_DIR = os.environ.get(fm.ENV_VAR)  # read before the fixtures below clear it
 N_TRAIN, N_TEST = 50, 20
 NAMES = list(fm.FILES)  # train-images, train-labels, t10k-images, t10k-labels (.gz)
+REAL_COPY_URL = fetch.copy_url
 
 
 # ---- writing small IDX files -----------------------------------------------------------------------
@@ -64,15 +67,16 @@ def make_dataset(directory, n_train=N_TRAIN, n_test=N_TEST, gz=True):
 
 @pytest.fixture(autouse=True)
 def isolated(monkeypatch, tmp_path):
-    """No env var, a private default cache dir, an empty parse cache, and no network."""
+    """No env vars, a private default cache dir, an empty parse cache, and no network."""
     monkeypatch.delenv(fm.ENV_VAR, raising=False)
+    monkeypatch.delenv(fetch.MIRROR_VAR, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(fm, "_cache", {})
 
     def no_network(url, dest):
         pytest.fail(f"test tried to download {url}")
 
-    monkeypatch.setattr(fm, "_fetch", no_network)
+    monkeypatch.setattr(fetch, "copy_url", no_network)
 
 
 @pytest.fixture
@@ -266,7 +270,7 @@ def test_offline_missing_files_name_the_files_directory_and_env_var(tmp_path, mo
         urls.append(url)
         raise urllib.error.URLError("no route to host")
 
-    monkeypatch.setattr(fm, "_fetch", offline)
+    monkeypatch.setattr(fetch, "copy_url", offline)
     with pytest.raises(fm.FashionMNISTNotFound) as caught:
         d2l.FashionMNIST(root=tmp_path)
     message = str(caught.value)
@@ -285,29 +289,73 @@ def test_download_false_never_fetches(tmp_path):
 
 
 def test_download_with_bad_checksum_is_deleted_and_rejected(tmp_path, monkeypatch):
-    monkeypatch.setattr(fm, "_fetch", lambda url, dest: Path(dest).write_bytes(b"<html>captive portal</html>"))
+    monkeypatch.setattr(fetch, "copy_url", lambda url, dest: Path(dest).write_bytes(b"<html>captive portal</html>"))
     with pytest.raises(fm.FashionMNISTChecksumError, match="train-images-idx3-ubyte.gz has MD5"):
         d2l.FashionMNIST(root=tmp_path / "new")
-    assert list((tmp_path / "new").iterdir()) == []
+    assert not (tmp_path / "new").exists()   # neither the file nor the folder made for it
 
 
 def test_good_download_is_verified_and_used(tmp_path, monkeypatch):
     source = tmp_path / "mirror"
     make_dataset(source)
     official = {name: hashlib.md5((source / name).read_bytes()).hexdigest() for name in NAMES}
-    monkeypatch.setattr(fm, "FILES", official)
+    monkeypatch.setattr(fetch, "FILES", official)
     fetched = []
 
     def fake_fetch(url, dest):
         fetched.append(url)
         shutil.copyfile(source / url.rsplit("/", 1)[1], dest)
 
-    monkeypatch.setattr(fm, "_fetch", fake_fetch)
+    monkeypatch.setattr(fetch, "copy_url", fake_fetch)
     target = tmp_path / "cache" / "nested"
     data = d2l.FashionMNIST(root=target)
     assert fetched == [fm.MIRROR + name for name in NAMES]
     assert sorted(p.name for p in target.iterdir()) == sorted(NAMES)
     assert len(data.train) == N_TRAIN and len(data.val) == N_TEST
+
+
+def official_table(source):
+    """The checksum table for the small files in ``source``, standing in for the official one."""
+    return {name: hashlib.md5((source / name).read_bytes()).hexdigest() for name in NAMES}
+
+
+def test_the_mirror_is_configurable_and_a_file_url_works(tmp_path, monkeypatch, capsys):
+    source = tmp_path / "mirror"
+    make_dataset(source)
+    monkeypatch.setattr(fetch, "FILES", official_table(source))
+    monkeypatch.setattr(fetch, "copy_url", REAL_COPY_URL)   # file:// reads the folder above, no network
+    monkeypatch.setenv(fetch.MIRROR_VAR, source.as_uri())    # no trailing slash: one is added
+    target = tmp_path / "cache"
+    assert fetch.main(["--dir", str(target)]) == 0
+    assert sorted(p.name for p in target.iterdir()) == sorted(NAMES)
+    assert capsys.readouterr().out.count("downloaded, MD5 verified") == 4
+    assert fetch.main(["--dir", str(target)]) == 0        # a second run finds them and fetches nothing
+    assert "downloaded" not in capsys.readouterr().out
+    assert len(d2l.FashionMNIST(root=target, download=False).train) == N_TRAIN
+
+
+def test_fetch_command_offline_exits_1_naming_files_and_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(fetch, "copy_url", REAL_COPY_URL)
+    monkeypatch.setenv(fetch.MIRROR_VAR, (tmp_path / "unreachable").as_uri() + "/")
+    monkeypatch.setenv(fm.ENV_VAR, str(tmp_path / "data"))
+    assert fetch.main([]) == 1
+    error = capsys.readouterr().err
+    assert "train-images-idx3-ubyte.gz" in error and str(tmp_path / "data") in error and fm.ENV_VAR in error
+    assert not (tmp_path / "data").exists()   # nothing half-written, not even the folder, is left behind
+
+
+@pytest.mark.parametrize("bad", ["ftp://example.org/fmnist/", "fashion-mnist.example.org", "/srv/fmnist"])
+def test_a_mirror_that_is_not_a_url_is_refused_clearly(tmp_path, monkeypatch, bad):
+    monkeypatch.setenv(fetch.MIRROR_VAR, bad)
+    with pytest.raises(fetch.FashionMNISTMirrorError, match="must start with http://, https:// or file://"):
+        d2l.FashionMNIST(root=tmp_path / "empty")
+
+
+def test_cache_key_follows_the_checksum_table(monkeypatch, capsys):
+    key = fetch.cache_key()
+    assert fetch.main(["--cache-key"]) == 0 and capsys.readouterr().out.strip() == key
+    monkeypatch.setitem(fetch.FILES, "t10k-labels-idx1-ubyte.gz", "0" * 32)
+    assert fetch.cache_key() != key and fetch.cache_key().startswith("fashion-mnist-")
 
 
 def test_checksum_mismatch_on_existing_files_only_warns(data_dir):

@@ -9,7 +9,7 @@ import pytest
 import torch
 from torch import nn
 
-from d2l import fashion_mnist
+from d2l import fashion_mnist, fashion_mnist_fetch
 from d2l import torch as d2l
 from grader.checks import training
 from grader.checks.base import CheckFailed
@@ -83,7 +83,7 @@ def test_missing_data_skips_with_where_to_put_it(tmp_path, monkeypatch):
 
     check = training.training_check("LeNet_training", RECIPES["LeNet"], device="cpu", data_root=tmp_path / "none",
                                     skip_reason=None)
-    monkeypatch.setattr(fashion_mnist, "_download", lambda directory, name: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(fashion_mnist_fetch, "download", lambda directory, name: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(CheckSkipped, match="FASHION_MNIST_DIR"):
         check.run(probe=None)
 

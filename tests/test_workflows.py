@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from d2l import fashion_mnist_fetch
 from grader.sandbox import sandbox_support
 from notebook_factory import IMPORTS, write_notebook
 
@@ -68,13 +69,44 @@ def test_workflows_cache_pip_downloads_and_set_up_torch_from_the_cpu_index():
     python = steps_using({"steps": setup}, "actions/setup-python")[0]["with"]
     assert python.get("cache") == "pip" and python.get("cache-dependency-path") == "pyproject.toml"
     grade = load("autograde.yml")["jobs"]["grade"]["steps"]
-    cache = steps_using({"steps": grade}, "actions/cache")
+    cache = steps_using({"steps": grade}, "actions/cache@")
     assert len(cache) == 1 and cache[0]["with"]["path"] == "~/.cache/pip"
     assert "grader-src/pyproject.toml" in cache[0]["with"]["key"]   # hashed while still in the workspace
     names = [step.get("name", "") for step in grade]
     assert names.index(cache[0]["name"]) < names.index("Move the grader out of the student's workspace")
     makefile = (REPO / "Makefile").read_text()
     assert "https://download.pytorch.org/whl/cpu" in makefile and 'index="--extra-index-url $(TORCH_INDEX)"' in makefile
+
+
+def test_autograde_restores_fashion_mnist_from_a_cache_keyed_by_its_checksums(monkeypatch, tmp_path):
+    """A fresh runner has no data and its kernels no network: the grader's own command downloads the
+    files once, a cache keyed by the checksum table keeps them, and only a good download is saved."""
+    job = autograde()["jobs"]["grade"]
+    steps, index = job["steps"], job["steps"].index
+    key = step_running(job, "-m d2l.fashion_mnist_fetch --cache-key")
+    assert key["run"] == 'echo "key=$(.venv/bin/python -m d2l.fashion_mnist_fetch --cache-key)" >> "$GITHUB_OUTPUT"'
+    (fetch,) = [s for s in steps if s.get("run") == ".venv/bin/python -m d2l.fashion_mnist_fetch"]
+    (restore,) = steps_using(job, "actions/cache/restore@")
+    (save,) = steps_using(job, "actions/cache/save@")
+    folder = "~/.cache/d2l-course/fashion-mnist"
+    for cache in (restore, save):
+        assert cache["with"] == {"path": folder, "key": f"${{{{ steps.{key['id']}.outputs.key }}}}"}
+    assert restore["id"] in fetch["if"] and "cache-hit != 'true'" in fetch["if"]
+    assert fetch.get("continue-on-error") is True                    # offline: grading still goes on...
+    assert save["if"] == f"steps.{fetch['id']}.outcome == 'success'"  # ...and a failed download is never cached
+    order = [index(step_running(job, "make setup")), index(key), index(restore), index(fetch), index(save),
+             index(step_running(job, "-m pytest grader"))]
+    assert order == sorted(order)
+    assert not [s for s in steps if re.search(r"\b(curl|wget)\b", s.get("run", ""))]
+    # the cached folder is where the grader looks on the runner (no FASHION_MNIST_DIR, no XDG_CACHE_HOME)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    for name in ("FASHION_MNIST_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    assert fashion_mnist_fetch.data_dir() == Path(folder.replace("~", str(tmp_path), 1))
+    run = subprocess.run(["bash", "-c", key["run"]], cwd=REPO, capture_output=True, text=True, timeout=60,
+                         env={**os.environ, "GITHUB_OUTPUT": str(tmp_path / "out")})
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out").read_text() == f"key={fashion_mnist_fetch.cache_key()}\n"
 
 
 def test_make_setup_is_quiet_and_says_when_it_is_ready():

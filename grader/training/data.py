@@ -6,6 +6,9 @@ holding the training split only: its last ``VAL_SIZE`` images, in a seeded shuff
 out as the validation split and written where the test files normally are, so ``d2l.FashionMNIST``
 works unchanged there and the official test split never reaches the kernel. The grader keeps the
 test split in its own process and measures accuracy on it.
+
+Kernels have no network, so ``provide`` runs in the grader's process before any kernel starts:
+it downloads what is missing (``d2l.fashion_mnist_fetch``), then stages the copy the kernels read.
 """
 
 import hashlib
@@ -18,12 +21,20 @@ from pathlib import Path
 
 import torch
 
-from d2l import fashion_mnist
+from d2l import fashion_mnist, fashion_mnist_fetch
 from d2l.idx import write_idx
 
 VAL_SIZE = 5000
 SPLIT_SEED = 0
 _staged = {}   # (source directory, parsed files) -> (Staged, its temporary directory), for this process
+
+
+@dataclass(frozen=True)
+class DataProblem:
+    """Why the kernels get no Fashion-MNIST, for the report: where the grader looked, what is missing, why."""
+    directory: Path
+    missing: tuple   # release names (``*.gz``); empty when the files are there but unusable
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,24 @@ def _user_cache():
     return Path(cache) if os.path.isabs(cache) else Path.home() / ".cache"
 
 
+def provide(root=None):
+    """``(staged folder, None)`` for the kernels, or ``(None, DataProblem)``; never raises.
+
+    Files missing from ``$FASHION_MNIST_DIR`` (else the user cache) are downloaded and verified
+    first, here in the grader's process; without them grading goes on and the report says why.
+    """
+    directory = None
+    try:
+        directory = fashion_mnist.data_dir(root)
+        fashion_mnist_fetch.locate(directory)
+        return _copy_for_kernels(root), None
+    except fashion_mnist.FashionMNISTNotFound as missing:
+        return None, DataProblem(missing.directory or directory, missing.missing, missing.reason)
+    except (fashion_mnist.FashionMNISTError, OSError, RuntimeError) as error:   # RuntimeError: no home folder
+        found = fashion_mnist_fetch.missing_files(directory) if directory is not None else list(fashion_mnist.FILES)
+        return None, DataProblem(directory, tuple(found), f"{type(error).__name__}: {error}")
+
+
 def kernel_copy(root=None, val_size=VAL_SIZE, cache=None):
     """The staged folder every kernel reads (train split and carved-out validation, no test split),
     kept between runs in the user's cache so grading does not re-stage each time; None without data.
@@ -85,27 +114,33 @@ def kernel_copy(root=None, val_size=VAL_SIZE, cache=None):
     The grading kernels get it too: the book's data module reads the "test" files as its
     validation split, and the real test split must never be readable by student code.
     """
+    try:
+        return _copy_for_kernels(root, val_size, cache)
+    except fashion_mnist.FashionMNISTError:
+        return None
+
+
+def _copy_for_kernels(root=None, val_size=VAL_SIZE, cache=None):
+    """``kernel_copy``, raising ``FashionMNISTError`` (it says why) instead of returning None."""
     directory = fashion_mnist.data_dir(root)
     key = _source_key(directory, val_size)
     if key is None:
-        return None
+        raise fashion_mnist_fetch.not_found(directory, fashion_mnist_fetch.missing_files(directory),
+                                            "the grader did not download them")
     cache = Path(cache) if cache else _user_cache() / "d2l-course" / "grader-staged"
     target = cache / key
     if (target / "complete").is_file():
         return target
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", fashion_mnist.FashionMNISTChecksumWarning)
+        staged = stage(root, val_size, download=False)
+    cache.mkdir(parents=True, exist_ok=True)
+    building = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
+    for item in staged.directory.iterdir():
+        shutil.copyfile(item, building / item.name)
+    (building / "complete").write_text("staged by the grader\n")
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", fashion_mnist.FashionMNISTChecksumWarning)
-            staged = stage(root, val_size, download=False)
-        cache.mkdir(parents=True, exist_ok=True)
-        building = Path(tempfile.mkdtemp(prefix=f".{key}-", dir=cache))
-        for item in staged.directory.iterdir():
-            shutil.copyfile(item, building / item.name)
-        (building / "complete").write_text("staged by the grader\n")
-        try:
-            os.replace(building, target)
-        except OSError:   # another grader got there first
-            shutil.rmtree(building, ignore_errors=True)
-        return target if (target / "complete").is_file() else staged.directory
-    except fashion_mnist.FashionMNISTError:
-        return None
+        os.replace(building, target)
+    except OSError:   # another grader got there first
+        shutil.rmtree(building, ignore_errors=True)
+    return target if (target / "complete").is_file() else staged.directory
