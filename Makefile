@@ -1,6 +1,8 @@
-# Two entry points, each sets everything up on a fresh machine first:
+# Each entry point sets everything up on a fresh machine first:
 #   make grade   - grade the notebooks in assignment/ (or SUBMISSION=path) and print the score table
+# >>> instructor only: the student release leaves the lines between these markers out
 #   make test    - run the project's own test suite
+# <<< instructor only
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
@@ -11,10 +13,13 @@ SUBMISSION ?= assignment
 # left out rather than retried, and pip takes torch from what it can reach.
 TORCH_VERSION ?= 2.13.0
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
-# The workplace keeps Fashion-MNIST beside the checkout; elsewhere set FASHION_MNIST_DIR yourself.
+# >>> instructor only
+# A copy of Fashion-MNIST in ../shared/data/fashion-mnist is used when there is one; otherwise the
+# grader downloads it into ~/.cache/d2l-course (or set FASHION_MNIST_DIR yourself).
 export FASHION_MNIST_DIR ?= $(if $(wildcard ../shared/data/fashion-mnist/*.gz),$(abspath ../shared/data/fashion-mnist),)
+# <<< instructor only
 
-.PHONY: setup grade test test-all clean grade-class release
+.PHONY: setup grade clean
 
 setup: $(VENV)/.installed
 
@@ -36,6 +41,9 @@ $(VENV)/.installed: pyproject.toml
 grade: setup
 	@$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
 
+# >>> instructor only
+.PHONY: test test-all grade-class release
+
 test: setup
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
@@ -44,7 +52,8 @@ test-all: setup
 
 # Instructor tools (README, "For instructors"):
 #   make grade-class CLASS=path/to/folder-or-export.zip [CLASS_OUT=build/class] [JOBS=2]
-#   make release GRADER_REPO=owner/name [GRADER_REF=commit-or-tag] [RELEASE_OUT=build/student-repo]
+#   make release GRADER_REPO=owner/name STARTER_REPO=owner/name [GRADER_REF=commit-or-tag] [STARTER_REF=ref]
+#                [RELEASE_OUT=build/student-repo]
 CLASS_OUT   ?= build/class
 RELEASE_OUT ?= build/student-repo
 
@@ -54,7 +63,10 @@ grade-class: setup
 
 release: setup
 	$(if $(GRADER_REPO),,$(error set GRADER_REPO=owner/name of this repository on GitHub))
-	$(BIN)/python -m grader.instructor release --out $(RELEASE_OUT) --grader-repo $(GRADER_REPO) $(if $(GRADER_REF),--grader-ref $(GRADER_REF)) $(RELEASE_ARGS)
+	$(if $(STARTER_REPO),,$(error set STARTER_REPO=owner/name of the public repository students get the release from))
+	$(BIN)/python -m grader.instructor release --out $(RELEASE_OUT) --grader-repo $(GRADER_REPO) $(if $(GRADER_REF),--grader-ref $(GRADER_REF)) \
+		--starter-repo $(STARTER_REPO) $(if $(STARTER_REF),--starter-ref $(STARTER_REF)) $(RELEASE_ARGS)
+# <<< instructor only
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks

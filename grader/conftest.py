@@ -7,8 +7,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .kernel import ExecutionLimits
 from .checks import training
+from .kernel import ExecutionLimits
+from .library_location import library_mismatch
 from .report import gradescope_json, score_table, write_results
 from .session import GradingSession
 from .record import GradingRecord
@@ -37,6 +38,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    mismatch = library_mismatch()
+    if mismatch:
+        raise pytest.UsageError(f"grading cannot start: {mismatch}")
     training.enable(config.getoption("--train", default=False))
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}

@@ -30,6 +30,19 @@ def rounded(points, digits=4):
     return round(float(points), digits)
 
 
+def apportioned(values, digits=4):
+    """Each exact value rounded so that the rounded values add up to the rounded total: the running
+    sum is rounded, and each value is the step between two rounded running sums (a third of 4
+    points, three times, shows 1.3333, 1.3334, 1.3333)."""
+    shown, running, before = [], Fraction(0), Fraction(0)
+    for value in values:
+        running += value
+        after = Fraction(str(rounded(running, digits)))
+        shown.append(rounded(after - before, digits))
+        before = after
+    return shown
+
+
 @dataclass
 class CheckResult:
     name: str
@@ -127,7 +140,8 @@ class GradingRecord:
 
     def without_hidden_feedback(self):
         """A copy fit for students' eyes: hidden checks keep their name, points and status only."""
-        return replace(self, checks=[replace(c, feedback="") if c.hidden else c for c in self.checks],
+        return replace(self, checks=[replace(c, feedback="") if c.hidden and c.status != WITHHELD else c
+                                     for c in self.checks],
                        notes=list(self.notes))
 
     def to_dict(self):

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .record import GradingRecord, exact, rounded
+from .record import WITHHELD, GradingRecord, apportioned, exact
 
 
 def as_record(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
@@ -21,9 +21,12 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
     ``extra_data.record``; ``extra_data.sandbox`` says whether every kernel ran confined."""
     record = as_record(record_or_results, execution_time, notes, error, sandbox)
     tests = []
-    for r in record.checks:
-        output = f"**{r.status}**" if r.hidden else f"**{r.status}**\n\n{r.feedback}".strip()
-        test = {"name": r.name, "score": rounded(r.points), "max_score": rounded(r.max_points),
+    scores = apportioned(r.points for r in record.checks)   # they add up to the total, as Gradescope adds them
+    maxima = apportioned(r.max_points for r in record.checks)
+    for r, score, max_score in zip(record.checks, scores, maxima):
+        secret = r.hidden and r.status != WITHHELD   # a placeholder's text only says what it is worth
+        output = f"**{r.label}**" if secret else f"**{r.label}**\n\n{r.feedback}".strip()
+        test = {"name": r.name, "score": score, "max_score": max_score,
                 "status": "passed" if r.passed else "failed", "output": output,
                 "output_format": "md", "visibility": "after_published" if r.hidden else "visible",
                 # exact shares, so tools that add the checks up again get the item's total exactly

@@ -1,5 +1,6 @@
 """The student repository: what it holds, what it must never hold, and that it works on its own."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -9,11 +10,19 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from IPython.core.inputtransformer2 import TransformerManager
+
+from grader.instructor.fingerprint import code_digest
 from grader.instructor.release import (ReleaseError, build_release, check_release, pinned_workflow,
-                                       release_files, student_pyproject)
+                                       release_files, starter_install_url, student_makefile, student_pyproject)
+from grader.preprocess import prepare
+from grader.record import WITHHELD
+from grader.setup_cell import is_setup_cell
 
 REPO = Path(__file__).resolve().parents[1]
-RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd"}
+RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd",
+                "starter_repo": "teacher/convnet-hw-starter", "starter_ref": "fall-2026"}
+INSTALL = '%pip install -q "git+https://github.com/teacher/convnet-hw-starter@fall-2026"'
 
 
 @pytest.fixture(scope="module")
@@ -35,13 +44,42 @@ def test_release_holds_the_students_files_and_nothing_of_the_instructors(release
     assert "make grade" in (released / "README.md").read_text()
 
 
-def test_released_notebooks_are_the_blank_ones_without_outputs(released):
+def test_released_notebooks_are_the_blank_ones_without_outputs_after_a_set_up_cell(released):
     for path in sorted((REPO / "assignment").glob("*.ipynb")):
         original = nbformat.read(str(path), as_version=4)
         copy = nbformat.read(str(released / "assignment" / path.name), as_version=4)
-        assert [c.source for c in copy.cells] == [c.source for c in original.cells]
+        assert is_setup_cell(copy.cells[0]) and INSTALL in copy.cells[0].source
+        assert not any(is_setup_cell(c) for c in original.cells)
+        assert [c.source for c in copy.cells[1:]] == [c.source for c in original.cells]
         code = [c for c in copy.cells if c.cell_type == "code"]
         assert all(c.outputs == [] and c.execution_count is None for c in code)
+        assert code_digest(released / "assignment" / path.name) == code_digest(path)   # not "identical code"
+
+
+def run_set_up_cell(source, monkeypatch, missing=()):
+    """The install calls the cell makes where the modules in ``missing`` cannot be found (IPython's
+    own rewrite of ``%pip``, run with a stand-in shell)."""
+    calls = []
+    shell = type("Shell", (), {"run_line_magic": lambda self, magic, line: calls.append(f"%{magic} {line}")})()
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None if name in missing else real(name))
+    try:
+        exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
+    finally:
+        monkeypatch.undo()
+    return calls
+
+
+def test_the_set_up_cell_installs_only_where_the_library_is_missing_and_the_grader_skips_it(released, monkeypatch):
+    nb = nbformat.read(str(released / "assignment" / "7.2-cross-correlation.ipynb"), as_version=4)
+    source = nb.cells[0].source
+    assert run_set_up_cell(source, monkeypatch) == []                         # this environment has d2l
+    assert run_set_up_cell(source, monkeypatch, missing=("d2l",)) == [INSTALL]
+    assert run_set_up_cell(source, monkeypatch, missing=("d2l.check",)) == [INSTALL]   # PyPI's d2l is not ours
+    graded, notes = prepare(nb)
+    assert not [line for line in graded.cells[0].source.splitlines() if line.strip().startswith("%")]
+    assert not [note for note in notes if note.startswith("cell 1:")]   # a no-op when grading, with no note
+    assert run_set_up_cell(graded.cells[0].source, monkeypatch, missing=("d2l",)) == []
 
 
 def test_released_project_file_and_workflow_are_rewritten(released):
@@ -53,13 +91,14 @@ def test_released_project_file_and_workflow_are_rewritten(released):
 
 def test_file_selection_leaves_out_hidden_checks_and_instructor_tools(tmp_path):
     for relative in ("assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py", "grader/checks/hidden.py",
-                     "grader/checks/sec7_2.py", "grader/instructor/release.py", "grader/__pycache__/x.pyc",
-                     "solutions/sec7_2.py", "tests/test_x.py", "Makefile"):
+                     "grader/checks/course_only.py", "grader/checks/sec7_2.py", "grader/instructor/release.py",
+                     "grader/__pycache__/x.pyc", "grader/stored/reference_reports.json", "solutions/sec7_2.py",
+                     "tests/test_x.py", "Makefile", ".gitignore"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / relative).write_text("")
     chosen = {p.as_posix() for p in release_files(tmp_path)}
-    assert chosen == {"Makefile", "assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py",
-                      "grader/checks/sec7_2.py"}
+    assert chosen == {".gitignore", "assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py",
+                      "grader/checks/sec7_2.py"}   # the Makefile and the store are written, not copied
 
 
 def test_a_leak_or_a_bad_option_stops_the_release(tmp_path):
@@ -75,6 +114,15 @@ def test_a_leak_or_a_bad_option_stops_the_release(tmp_path):
         pinned_workflow("env:\n  GRADER_REF: y\n", "a/b", "v1")
     with pytest.raises(ReleaseError, match="packages"):
         student_pyproject("[project]\nname = 'x'\n")
+    with pytest.raises(ReleaseError, match="--starter-repo is required"):
+        starter_install_url(None, None, "a/b")
+    with pytest.raises(ReleaseError, match="owner/name"):
+        starter_install_url("https://github.com/a/c", None, "a/b")
+    with pytest.raises(ReleaseError, match="commit, tag or branch"):
+        starter_install_url("a/c", "main; curl evil", "a/b")
+    with pytest.raises(ReleaseError, match="not be the grader's repository"):
+        starter_install_url("A/B", None, "a/b")
+    assert starter_install_url("a/c", None, "a/b") == "git+https://github.com/a/c"   # its default branch
     assert student_pyproject('packages = ["d2l", "solutions", "grader"]\n') == 'packages = ["d2l", "grader"]\n'
     assert student_pyproject('include = ["d2l*", "solutions*", "grader*"]\n') == 'include = ["d2l*", "grader*"]\n'
 
@@ -119,9 +167,25 @@ def test_released_repository_grades_its_blank_notebooks_to_zero_cleanly(released
     assert run.returncode == 1, run.stdout[-3000:] + run.stderr[-2000:]   # checks fail; nothing crashed
     assert "error" not in summary and "failed" in summary, summary
     payload = json.loads(results.read_text())
+    notes = payload.get("output", "") + run.stdout
+    assert "%pip" not in notes and "cell 1:" not in notes and "cell 1 " not in notes   # the set-up cell: silent
     assert payload["score"] == 0 and payload["max_score"] > 0 and "Grading did not finish" not in payload.get("output", "")
     statuses = {t["output"].split("**")[1] for t in payload["tests"]}
-    assert statuses <= {"not implemented", "skipped"}, statuses
-    skipped = [t for t in payload["tests"] if t["output"].startswith("**skipped**")]
-    assert skipped and any("checked by your instructor's grader" in t["output"] for t in skipped)
+    assert statuses == {"not implemented", "skipped", WITHHELD, f"hidden, {WITHHELD}"}, statuses
+    skipped = {t["name"].split(":")[0] for t in payload["tests"] if t["output"].startswith("**skipped**")}
+    assert skipped == {"7.6 LeNet_training", "8.6 ResNet18_training"}   # only the GPU checks; no reference needed
+    withheld = [t for t in payload["tests"] if WITHHELD in t["output"]]
+    assert all(t["max_score"] == 0 and "point" in t["output"] for t in withheld)
     assert "total" in run.stdout and f"0.00 / {payload['max_score']:.2f}" in run.stdout
+
+
+def test_the_students_makefile_keeps_set_up_and_grading_and_drops_the_instructors_targets(released):
+    makefile = (released / "Makefile").read_text()
+    assert "\ngrade: setup" in makefile and "\nsetup:" in makefile and "\nclean:" in makefile
+    for target in ("test", "test-all", "grade-class", "release"):
+        assert f"\n{target}:" not in makefile
+    assert "instructor only" not in makefile and "shared/data" not in makefile
+    with pytest.raises(ReleaseError, match="never closed"):
+        student_makefile("a\n# >>> instructor only\nb\n")
+    with pytest.raises(ReleaseError, match="does not pair up"):
+        student_makefile("a\n# <<< instructor only\nb\n")

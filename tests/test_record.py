@@ -170,3 +170,16 @@ def test_run_check_records_how_long_each_check_took():
     assert 0 <= quick.seconds < 0.1
     written = gradescope_json(GradingRecord([slow, failing, quick]))["extra_data"]["record"]
     assert [c["seconds"] for c in written["checks"]] == [slow.seconds, failing.seconds, quick.seconds]
+
+
+def test_results_json_check_points_add_up_to_its_total_exactly():
+    from grader.report import gradescope_json
+
+    third = Fraction(4, 3)
+    checks = [CheckResult(f"7.2 corr2d: part {k}", "corr2d", "7.2", third, third, "passed", "") for k in range(3)]
+    checks += [CheckResult(f"7.3 pool: part {k}", "pool2d", "7.5", Fraction(0), Fraction(2, 7), "failed", "x")
+               for k in range(7)]
+    payload = gradescope_json(checks)
+    assert round(sum(t["score"] for t in payload["tests"]), 4) == payload["score"] == 4
+    assert round(sum(t["max_score"] for t in payload["tests"]), 4) == payload["max_score"] == 6
+    assert all(abs(t["max_score"] - float(c.max_points)) <= 1e-4 for t, c in zip(payload["tests"], checks))

@@ -1,9 +1,9 @@
 """Build the student-facing repository from this one.
 
-It holds the blank notebooks (outputs stripped), the course library, the grader with its public
-checks, a README for students and the auto-grade workflow, pinned to the instructor's
-repository. It never holds ``solutions/``, the hidden checks, the instructor tools or the
-project's own tests; ``check_release`` verifies that after every build.
+It holds the blank notebooks (outputs stripped, a set-up cell first), the course library, the
+grader with its public checks, a README for students and the auto-grade workflow, pinned to the
+instructor's repository. It never holds ``solutions/``, the hidden checks, the instructor tools
+or the project's own tests; ``check_release`` verifies that after every build.
 """
 
 import re
@@ -14,12 +14,17 @@ from pathlib import Path
 import nbformat
 
 from ..notebooks import clear_outputs
+from ..setup_cell import add_setup_cell, install_url
 from .fingerprint import ROOT
+from .release_store import write_release_store
 
 COPIED_TREES = ("assignment", "d2l", "grader")
-COPIED_FILES = ("Makefile", ".gitignore")
-LEFT_OUT = ("grader/instructor", "grader/checks/hidden.py")
-FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", "grader/checks/hidden.py")
+COPIED_FILES = (".gitignore",)
+INSTRUCTOR_ONLY = ("# >>> instructor only", "# <<< instructor only")   # Makefile lines a release leaves out
+WITHHELD_MODULES = ("grader/checks/hidden.py", "grader/checks/course_only.py")   # the course keeps these checks
+LEFT_OUT = ("grader/instructor", "grader/stored", *WITHHELD_MODULES)
+FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", *WITHHELD_MODULES)
+STORE = Path("grader/stored")   # written for the release: the references' reports, the checks left out
 WORKFLOW = Path(".github/workflows/autograde.yml")
 STUDENT_README = Path(__file__).with_name("student_readme.md")
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -66,6 +71,22 @@ def student_pyproject(text):
     return text[:match.start()] + f"{match[1]}[{', '.join(kept)}]" + text[match.end():]
 
 
+def student_makefile(text):
+    """The Makefile without its instructor-only parts (tests, grading a class, releasing), which
+    would only fail in a student's copy; ``ReleaseError`` if the markers do not pair up."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(INSTRUCTOR_ONLY[0]) or line.startswith(INSTRUCTOR_ONLY[1]):
+            if inside == line.startswith(INSTRUCTOR_ONLY[0]):
+                raise ReleaseError(f"Makefile: {line.strip()!r} does not pair up with its other marker")
+            inside = not inside
+        elif not inside:
+            kept.append(line)
+    if inside:
+        raise ReleaseError(f"Makefile: {INSTRUCTOR_ONLY[0]!r} is never closed")
+    return "".join(kept)
+
+
 def pinned_workflow(text, grader_repo, grader_ref):
     """The auto-grade workflow with the trusted grader's repository and ref written in."""
     if not _REPO.match(grader_repo or ""):
@@ -77,6 +98,22 @@ def pinned_workflow(text, grader_repo, grader_ref):
         if count != 1:
             raise ReleaseError(f"{WORKFLOW} should set {name} exactly once (found {count})")
     return text
+
+
+def starter_install_url(starter_repo, starter_ref, grader_repo):
+    """Where the notebooks' set-up cell installs the course library from: the public repository
+    students get this release from, never the grader's (it holds solutions/, and may be private)."""
+    if not starter_repo:
+        raise ReleaseError("--starter-repo is required: owner/name of the public repository this release is "
+                           "published to (on Colab the notebooks' set-up cell installs the course library from it)")
+    if not _REPO.match(starter_repo):
+        raise ReleaseError(f"--starter-repo must look like owner/name, got {starter_repo!r}")
+    if starter_ref is not None and not _REF.match(starter_ref):
+        raise ReleaseError(f"--starter-ref must be a commit, tag or branch name, got {starter_ref!r}")
+    if starter_repo.lower() == (grader_repo or "").lower():
+        raise ReleaseError("--starter-repo must not be the grader's repository: it holds solutions/, and the "
+                           "set-up cell would install from it")
+    return install_url(starter_repo, starter_ref)
 
 
 def head_commit(root=ROOT):
@@ -102,8 +139,10 @@ def _prepare(out, root, force):
     return out, root
 
 
-def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False):
-    """Write the student repository into ``out``; returns the relative paths written."""
+def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False, starter_repo=None, starter_ref=None):
+    """Write the student repository into ``out``; returns the relative paths written. ``starter_repo``
+    (required) is where it is published; ``starter_ref`` None means that repository's default branch."""
+    setup_url = starter_install_url(starter_repo, starter_ref, grader_repo)
     out, root = _prepare(out, root, force)
     grader_ref = grader_ref or head_commit(root)
     if not grader_ref:
@@ -115,15 +154,19 @@ def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False):
         target.parent.mkdir(parents=True, exist_ok=True)
         if relative.suffix == ".ipynb":
             strip_outputs(root / relative, target)
+            if relative.parts[0] == "assignment":
+                add_setup_cell(target, setup_url)
         else:
             shutil.copy2(root / relative, target)
         written.append(relative)
     generated = {Path("pyproject.toml"): student_pyproject((root / "pyproject.toml").read_text()),
+                 Path("Makefile"): student_makefile((root / "Makefile").read_text()),
                  Path("README.md"): STUDENT_README.read_text(), WORKFLOW: workflow}
     for relative, text in generated.items():
         (out / relative).parent.mkdir(parents=True, exist_ok=True)
         (out / relative).write_text(text)
         written.append(relative)
+    written += [path.relative_to(out) for path in write_release_store(out / STORE)]
     check_release(out)
     return sorted(written)
 
