@@ -3,7 +3,12 @@
 import os
 from dataclasses import dataclass, field
 
-from .output_cap import OutputLimits
+
+@dataclass
+class OutputLimits:
+    """What cells may print (``output_cap.py`` enforces it); here, so the limits load without nbclient."""
+    cell_bytes: int = 1 * 2**20
+    notebook_bytes: int = 8 * 2**20
 
 
 @dataclass

@@ -8,20 +8,15 @@ notebook on disk, nor the feedback built from it.
 """
 
 import re
-from dataclasses import dataclass
 
 import nbformat
 from nbclient import NotebookClient
 
+from .execution import OutputLimits
+
 CAPPED = {"stream", "display_data", "execute_result", "error", "update_display_data"}
 KERNEL_NOTE = re.compile(r"\[grader: ([\d,]+) characters of output were cut in the kernel\]")
 ERROR_BYTES = 32 * 1024
-
-
-@dataclass
-class OutputLimits:
-    cell_bytes: int = 1 * 2**20
-    notebook_bytes: int = 8 * 2**20
 
 
 def _size(content):

@@ -10,6 +10,7 @@ import re
 import nbformat
 
 from .notebooks import clear_outputs
+from .setup_cell import is_setup_cell
 
 SKIP_MARK = "pass  # [grader] skipped:"
 _LINE_ESCAPE = re.compile(
@@ -23,7 +24,8 @@ class StripShellEscapes:
     """Turn shell escapes and package installs into ``pass`` so the rest of the cell still runs.
 
     Students paste ``!pip install d2l==1.0.3`` (which would replace the course library) and
-    bare ``pip install ...`` lines; neither may run on a grading machine.
+    bare ``pip install ...`` lines; neither may run on a grading machine. The release's set-up
+    cell is skipped the same way, without a note: it is in every notebook and needs no comment.
     """
 
     def apply(self, nb):
@@ -36,12 +38,13 @@ class StripShellEscapes:
                 notes.append(f"cell {index + 1}: skipped a %%{_CELL_ESCAPE.match(source).group(1)} cell")
                 cell.source = f"{SKIP_MARK} %%-cell"
                 continue
-            lines = source.split("\n")
+            lines, quiet = source.split("\n"), is_setup_cell(cell)
             for i, line in enumerate(lines):
                 match = _LINE_ESCAPE.match(line)
                 if match and not _inside_string(lines, i):
                     indent, command = match.groups()
-                    notes.append(f"cell {index + 1}: skipped `{command.strip()[:80]}`")
+                    if not quiet:
+                        notes.append(f"cell {index + 1}: skipped `{command.strip()[:80]}`")
                     lines[i] = f"{indent}{SKIP_MARK} {command.strip()[:60]!r}"
             cell.source = "\n".join(lines)
         return notes

@@ -164,7 +164,7 @@ def test_references_are_loaded_before_any_student_cell_runs(tmp_path, monkeypatc
         raise RuntimeError("stop here")
 
     reference_definitions.cache_clear()
-    monkeypatch.setattr(session_module.KernelSession, "run_notebook", spy)
+    monkeypatch.setattr(KernelSession, "run_notebook", spy)
     nb = write_notebook(tmp_path / "hw.ipynb", IMPORTS)
     session = session_module.GradingSession(nb, QUICK)
     try:

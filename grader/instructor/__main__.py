@@ -69,7 +69,8 @@ def _summary(outcomes, identical, gradebook, options, seconds):
 
 def release(args):
     try:
-        written = build_release(args.out, args.grader_repo, args.grader_ref, force=args.force)
+        written = build_release(args.out, args.grader_repo, args.grader_ref, force=args.force,
+                                starter_repo=args.starter_repo, starter_ref=args.starter_ref)
     except ReleaseError as error:
         print(f"release: {error}", file=sys.stderr)
         return 2
@@ -122,6 +123,11 @@ def parser():
     rel.add_argument("--out", required=True, help="empty folder, or a checkout of the student repository")
     rel.add_argument("--grader-repo", required=True, help="owner/name of this (instructor's) repository on GitHub")
     rel.add_argument("--grader-ref", default=None, help="commit or tag the students' CI grades with (default: HEAD)")
+    rel.add_argument("--starter-repo", required=True,
+                     help="owner/name of the public repository this release is published to (the template students "
+                          "copy); the notebooks' set-up cell installs the course library from it on Colab")
+    rel.add_argument("--starter-ref", default=None,
+                     help="branch, tag or commit of --starter-repo to install from (default: its default branch)")
     rel.add_argument("--force", action="store_true", help="replace what --out holds (its .git is kept)")
     rel.set_defaults(handler=release)
 

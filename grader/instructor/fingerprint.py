@@ -11,6 +11,8 @@ from pathlib import Path
 
 import nbformat
 
+from ..setup_cell import is_setup_cell
+
 ROOT = Path(__file__).resolve().parents[2]
 GRADING_CODE = ("grader", "solutions", "d2l")
 
@@ -45,13 +47,15 @@ def code_digest(notebook_path):
     """A hash of a notebook's code cells alone, or None when it cannot be read.
 
     Outputs, metadata and markdown are left out, so two students who ran the same code get the
-    same digest; re-saving a notebook does not change it.
+    same digest; re-saving a notebook does not change it. So is the release's set-up cell: an
+    untouched notebook from the student repository has the digest of the starter in assignment/.
     """
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
     except Exception:
         return None
-    code = "\n\0".join(cell.source.strip() for cell in nb.cells if cell.cell_type == "code")
+    code = "\n\0".join(cell.source.strip() for cell in nb.cells
+                        if cell.cell_type == "code" and not is_setup_cell(cell))
     return hashlib.sha256(code.encode()).hexdigest()[:16]
 
 
