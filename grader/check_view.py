@@ -27,6 +27,19 @@ def _points(got, full):
     return f"{float(got):.2f} / {float(full):.2f}"
 
 
+class CheckMessage:
+    """What a check cell shows when there is nothing to check: a sentence, not a traceback."""
+
+    def __init__(self, text):
+        self.text = text
+
+    def __repr__(self):
+        return self.text
+
+    def _repr_html_(self):
+        return f'<div style="{STYLE}">{fragment(self.text)}</div>'
+
+
 class CheckReport:
     """The results of one check cell; ``item_points()`` gives the points per item for tests and tools."""
 

@@ -12,7 +12,7 @@ import json
 import time
 from types import SimpleNamespace
 
-from .check_view import CheckReport
+from .check_view import CheckMessage, CheckReport
 from .checks import ALL_CHECKS
 from .execution import ExecutionLimits
 from .items import ITEMS
@@ -20,6 +20,7 @@ from .kernel_side.codec import from_wire
 from .kernel_side.contract import Reply, envelope
 from .notebook_watch import watch
 from .oracles import preload
+from .probe import NOT_SUBMITTED, ProbeFailure
 from .scoring import run_check
 from .session import GradingSession, inventory_of
 
@@ -55,6 +56,17 @@ class NotebookSession(GradingSession):
         self.notebooks = [SimpleNamespace(label=LABEL, section="", problem=None, notes=[])]
         self.inventory = {LABEL: inventory_of(self.kernels[LABEL])}
 
+    def locate(self, item_name):
+        """As the grader locates a name, but an item of another section says where it is graded."""
+        try:
+            return super().locate(item_name)
+        except ProbeFailure as failure:
+            if failure.kind != NOT_SUBMITTED:
+                raise
+            section = ITEMS[item_name].section
+            raise ProbeFailure(NOT_SUBMITTED, f"this notebook does not define {item_name} (run its cell first, or "
+                                              f"check it in section {section}'s notebook, where it is graded)") from None
+
     def defined_items(self):
         """Items this notebook defined or tried to (its cell raised), in the items table's order."""
         found = self.inventory[LABEL]
@@ -62,15 +74,28 @@ class NotebookSession(GradingSession):
                 if not getattr(item, "training", False) and any(n in found for n in (item.name, *item.aliases))]
 
 
+def unknown_items(names):
+    """Which names are not graded, the nearest graded name to each, and every graded name by section."""
+    graded = [name for name, item in ITEMS.items() if not item.training]
+    said = []
+    for name in names:
+        near = difflib.get_close_matches(str(name), graded, n=1)
+        said.append(f"`{name!r}`" + (f" (did you mean `{near[0]!r}`?)" if near else ""))
+    sections = {}
+    for name in graded:
+        sections.setdefault(ITEMS[name].section, []).append(f"`{name}`")
+    listing = "; ".join(f"{section}: {', '.join(found)}" for section, found in sections.items())
+    return f"d2l.check: no graded item {', '.join(said)}. The graded items are {listing}."
+
+
 def check(*items):
     """Run the grader's checks of ``items`` (every item this notebook defines when none are named)
     on the definitions live in this kernel; the result shows itself as a table in the notebook."""
     started = time.perf_counter()
-    unknown = [name for name in items if name not in ITEMS]
+    items = tuple(getattr(name, "__name__", name) for name in items)   # d2l.check(corr2d) means "corr2d"
+    unknown = [name for name in items if not isinstance(name, str) or name not in ITEMS or ITEMS[name].training]
     if unknown:
-        hints = {n: difflib.get_close_matches(str(n), ITEMS, n=1) for n in unknown}
-        raise ValueError("no graded item " + ", ".join(
-            f"{n!r}" + (f" (did you mean {h[0]!r}?)" if h else "") for n, h in hints.items()))
+        return CheckMessage(unknown_items(unknown))
     agent = watch()
     if agent is None:
         raise RuntimeError("d2l.check runs inside a Jupyter notebook (an IPython kernel)")

@@ -74,6 +74,16 @@ def test_solved_homework_same_points_as_the_grader(tmp_path):
     assert all(got == full for got, full in points.values())
 
 
+@pytest.mark.slow
+def test_solved_homework_in_float64_same_points_as_the_grader(tmp_path):
+    """The check cell runs the grader's own code in the student's kernel, whose default dtype is
+    then float64 for the grader's side too: the points are still full, and the grader's."""
+    cells = solved_homework()
+    cells.insert(1, "torch.set_default_dtype(torch.float64)")
+    points = same_points_as_the_grader(tmp_path, cells)
+    assert all(got == full for got, full in points.values())
+
+
 def test_blank_homework_same_points_as_the_grader(tmp_path):
     points = same_points_as_the_grader(tmp_path, blank_homework())
     assert all(got == 0 for got, _ in points.values())
@@ -108,11 +118,25 @@ def test_the_cell_shows_points_statuses_and_the_failing_call():
     assert report.item_points() == {"corr2d": (1.0, 4.0)}
 
 
-def test_an_unknown_item_is_named_with_a_suggestion():
+def test_an_unknown_item_is_named_with_a_suggestion_and_every_graded_name():
     from grader.notebook_check import check
 
-    with pytest.raises(ValueError, match="'corr2' \\(did you mean 'corr2d'\\?\\)"):
-        check("corr2")
+    shown = check("corr2", 7)
+    text, html = repr(shown), shown._repr_html_()
+    assert "no graded item `'corr2'` (did you mean `'corr2d'`?), `7`" in text
+    assert "7.2: `corr2d`, `Conv2D`" in text and "8.6: `Residual`, `ResNet`, `ResNet18`." in text
+    assert "LeNet_training" not in text and "<code>corr2d</code>" in html
+
+
+def test_an_item_of_another_section_says_where_it_is_graded():
+    from grader.notebook_check import NotebookSession
+    from grader.probe import NOT_SUBMITTED, ProbeFailure
+    from in_process import InProcessKernel
+
+    session = NotebookSession(InProcessKernel("def corr2d(X, K):\n    return X").agent)
+    with pytest.raises(ProbeFailure) as raised:
+        session.locate("corr2d_multi_in")
+    assert raised.value.kind == NOT_SUBMITTED and "section 7.4's notebook" in raised.value.message
 
 
 def test_where_the_grader_cannot_be_imported_the_cell_only_says_so(monkeypatch):
