@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .checks import training
+from .checks import WITHHELD_CHECKS, training
 from .kernel import ExecutionLimits
 from .library_location import library_mismatch
 from .report import gradescope_json, score_table, write_results
@@ -16,6 +16,13 @@ from .record import GradingRecord
 
 RESULTS_KEY = pytest.StashKey[list]()
 SESSION_KEY = pytest.StashKey[dict]()
+
+
+def kept_by_course():
+    """Points of the checks a student's copy lists but cannot run (0 in the course's own grader)."""
+    from .scoring import check_points
+
+    return sum(check_points(check) for check in WITHHELD_CHECKS if check.withheld)
 
 
 def pytest_addoption(parser):
@@ -119,7 +126,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(terminalreporter, "reportchars"):
         terminalreporter.reportchars = "".join(c for c in terminalreporter.reportchars if c in "sS")
     terminalreporter.section("scores")
-    terminalreporter.write_line(score_table(record))
+    terminalreporter.write_line(score_table(record, kept_by_course()))
     if record.sandbox:
         terminalreporter.write_line(f"{record.sandbox}; `--require-sandbox` makes this an error")
     if record.notes:

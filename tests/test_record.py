@@ -183,3 +183,10 @@ def test_results_json_check_points_add_up_to_its_total_exactly():
     assert round(sum(t["score"] for t in payload["tests"]), 4) == payload["score"] == 4
     assert round(sum(t["max_score"] for t in payload["tests"]), 4) == payload["max_score"] == 6
     assert all(abs(t["max_score"] - float(c.max_points)) <= 1e-4 for t, c in zip(payload["tests"], checks))
+
+
+def test_a_students_table_says_what_the_course_grader_scores_besides():
+    checks = [CheckResult("7.2 corr2d: example", "corr2d", "7.2", Fraction(3), Fraction(3), "passed", "")]
+    assert "also scores" not in score_table(checks)
+    shown = score_table(checks, kept_by_course=Fraction(7, 3))
+    assert "also scores 2.33 points" in shown and "out of 5.33 there" in shown
