@@ -50,7 +50,7 @@ test: setup
 test-all: setup
 	$(BIN)/python -m pytest tests -m "" $(PYTEST_ARGS)
 
-# Instructor tools (README, "For instructors"):
+# Instructor tools (docs/instructors.md):
 #   make grade-class CLASS=path/to/folder-or-export.zip [CLASS_OUT=build/class] [JOBS=2]
 #   make release GRADER_REPO=owner/name STARTER_REPO=owner/name [GRADER_REF=commit-or-tag] [STARTER_REF=ref]
 #                [RELEASE_OUT=build/student-repo]

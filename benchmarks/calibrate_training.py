@@ -6,7 +6,7 @@ Each seed runs the grader's own recipe (``grader/training/recipes.py``) on the g
 data (training images minus the carved-out validation split) and is scored the grader's way, on
 the test split in this process. Prints each seed's test accuracy and time, then mean, standard
 deviation, minimum, and a suggested pass mark: mean - max(SIGMAS * std, FLOOR), rounded down
-to 0.005. Paste the figures into the README's calibration table and the pass mark into the recipe.
+to 0.005. Paste the figures into docs/training.md's calibration table and the pass mark into the recipe.
 """
 
 import argparse

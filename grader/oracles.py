@@ -4,9 +4,10 @@ The reference solutions are imported here, in the grader's process only, and nev
 kernel: where a check needs a correct helper in the student's kernel, the book's own stand-ins are
 swapped in (``kernel_side/stand_ins.py``).
 
-The student-facing release has no ``solutions`` package. There a check whose oracle is a
-reference solution is skipped (0 of 0 points; the instructor's CI grades it), and a check
-that would swap in a reference helper runs with the student's own helper instead.
+The student-facing release has no ``solutions`` package: its model checks read the references'
+reports stored when it was built (``stored_references.py``), the checks whose oracle is an answer
+stay with the course's grader, and only the training check (which trains a reference copy, on a
+GPU) is skipped there with ``WITHOUT_SOLUTIONS``.
 """
 
 import importlib

@@ -1,5 +1,7 @@
 """The grader's shape: small modules, no import cycles, no private API of another module or of
-nbclient, and a README table that names every module (read from the source, no kernels)."""
+nbclient; and its documentation: docs/architecture.md's tables name every module, tests/README.md
+every test file, and what the pages link to or name as a path exists (read from the source, no
+kernels)."""
 
 import ast
 import re
@@ -10,8 +12,11 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 GRADER = REPO / "grader"
 MAX_LINES = 300
-# Modules the README's pipeline table must name: every .py of grader/ but the package markers.
-MODULES = sorted(p for p in GRADER.rglob("*.py") if p.name != "__init__.py" and "__pycache__" not in p.parts)
+DOCS = REPO / "docs"
+# Modules docs/architecture.md's tables must name: every .py of grader/ and d2l/ but the package markers.
+MODULES = sorted(p for tree in (GRADER, REPO / "d2l") for p in tree.rglob("*.py")
+                 if p.name != "__init__.py" and "__pycache__" not in p.parts)
+PAGES = sorted([REPO / "README.md", REPO / "tests" / "README.md", *DOCS.glob("*.md")])
 
 
 def module_name(path):
@@ -115,10 +120,34 @@ def test_no_private_api_of_nbclient_or_jupyter_client():
     assert not {k: v for k, v in used.items() if v}
 
 
-def test_the_readme_pipeline_table_names_every_module():
-    readme = (REPO / "README.md").read_text()
-    missing = [str(p.relative_to(REPO)) for p in MODULES if f"`{p.relative_to(REPO)}`" not in readme]
-    assert not missing, f"README.md does not name: {missing}"
+def table_rows(text):
+    return "\n".join(line for line in text.splitlines() if line.lstrip().startswith("|"))
+
+
+def test_the_architecture_tables_name_every_module():
+    rows = table_rows((DOCS / "architecture.md").read_text())
+    missing = [str(p.relative_to(REPO)) for p in MODULES if f"`{p.relative_to(REPO)}`" not in rows]
+    assert not missing, f"docs/architecture.md's tables do not name: {missing}"
+
+
+PATH_NAMED = re.compile(r"`((?:\.github|assignment|benchmarks|d2l|docs|grader|solutions|tests)/[\w./-]*)`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(REPO)))
+def test_what_a_page_names_as_a_path_or_links_to_exists(page):
+    text = page.read_text()
+    named = [m for m in PATH_NAMED.findall(text) if not (REPO / m).exists()]
+    links = [m for m in LINK.findall(text) if not re.match(r"[a-z]+:|#", m)
+             and not (page.parent / m.split("#")[0]).exists()]
+    assert not named + links, f"{page.relative_to(REPO)} names what is not there: {named + links}"
+
+
+def test_the_detectors_find_a_missing_module_path_and_link():
+    assert "`grader/nowhere.py`" in table_rows("| step | `grader/nowhere.py` |\ntext `grader/elsewhere.py`")
+    assert "`grader/elsewhere.py`" not in table_rows("| step |\ntext `grader/elsewhere.py`")
+    assert PATH_NAMED.findall("`grader/stored/*.json` and `grader/x.py`") == ["grader/x.py"]
+    assert LINK.findall("[a](docs/a.md) ![b](b.png) [c](https://x.org/y)") == ["docs/a.md", "b.png", "https://x.org/y"]
 
 
 def test_the_tests_map_names_every_test_file():

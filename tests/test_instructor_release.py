@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 import sysconfig
@@ -20,6 +21,7 @@ from grader.record import WITHHELD
 from grader.setup_cell import is_setup_cell
 
 REPO = Path(__file__).resolve().parents[1]
+STUDENTS_PAGE = REPO / "docs" / "students.md"
 RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd",
                 "starter_repo": "teacher/convnet-hw-starter", "starter_ref": "fall-2026"}
 INSTALL = '%pip install -q "git+https://github.com/teacher/convnet-hw-starter@fall-2026"'
@@ -40,8 +42,17 @@ def test_release_holds_the_students_files_and_nothing_of_the_instructors(release
     assert not [f for f in files if f.startswith(("solutions/", "tests/", "benchmarks/", "grader/instructor/"))]
     assert "grader/checks/hidden.py" not in files and ".github/workflows/tests.yml" not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
-    assert "For students" not in (released / "README.md").read_text()  # the student README, not the project's
-    assert "make grade" in (released / "README.md").read_text()
+    assert (released / "README.md").read_text() == STUDENTS_PAGE.read_text()   # the students' page, not the project's
+    assert not [f for f in files if f.startswith("docs/")] and "make grade" in (released / "README.md").read_text()
+
+
+def test_the_students_page_stands_alone_in_the_release():
+    """It is the release's README and the release ships no docs/: no relative link may point
+    anywhere (a page of docs/, an image), and it names none of the instructor's make targets."""
+    text = STUDENTS_PAGE.read_text()
+    relative = [link for link in re.findall(r"\]\(([^)\s]+)\)", text) if not re.match(r"[a-z]+:|#", link)]
+    assert not relative, f"docs/students.md links to files the release does not ship: {relative}"
+    assert not re.search(r"make (test|test-all|grade-class|release)\b", text)
 
 
 def test_released_notebooks_are_the_blank_ones_without_outputs_after_a_set_up_cell(released):

@@ -1,8 +1,8 @@
 """Which graded names an item may call on its way, so one bug is charged once, where it is.
 
 A check runs on the student's own helpers first; when it fails, it runs again with the kernel
-holding the reference versions of these (and of what they use), and a class built on a listed
-class (``class ResNet18(ResNet)``) gets the reference base as well. The better result counts.
+holding the book's versions of these (``kernel_side/stand_ins.py``), and a class built on a listed
+class (``class ResNet18(ResNet)``) gets the book's base as well. The better result counts.
 """
 
 HELPERS = {

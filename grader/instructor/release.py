@@ -26,7 +26,7 @@ LEFT_OUT = ("grader/instructor", "grader/stored", *WITHHELD_MODULES)
 FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", *WITHHELD_MODULES)
 STORE = Path("grader/stored")   # written for the release: the references' reports, the checks left out
 WORKFLOW = Path(".github/workflows/autograde.yml")
-STUDENT_README = Path(__file__).with_name("student_readme.md")
+STUDENT_README = ROOT / "docs" / "students.md"   # the students' page is the release's README
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 _REF = re.compile(r"^[\w][\w./-]*$")
 

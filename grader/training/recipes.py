@@ -2,7 +2,7 @@
 
 Pass marks come from ``benchmarks/calibrate_training.py`` (the reference solution trained over
 several seeds by this same recipe, scored by the grader on the test split): the mean minus a
-margin that covers the seed-to-seed spread. The README's training-check section records the
+margin that covers the seed-to-seed spread. docs/training.md records the
 figures behind each one.
 """
 
