@@ -149,6 +149,15 @@ def test_grading_is_deterministic(tmp_path):
     assert grade(nb, {"pool2d"})[0] == table
 
 
+def test_a_notebook_that_passes_only_for_some_random_draws_gets_one_verdict(tmp_path):
+    """Kernels start from the same random state, so a notebook's own random assertion (the book's
+    7.4 compares two results of random inputs to 1e-6) holds or fails alike on every grading."""
+    draws = "DRAWN = torch.rand(4).tolist()\ndef corr2d(X, K):\n    return torch.full((1, 1), DRAWN[0])"
+    nb = write_notebook(tmp_path / "hw.ipynb", IMPORTS, draws)
+    first, second = grade(nb, {"corr2d"})[0]["corr2d"][3], grade(nb, {"corr2d"})[0]["corr2d"][3]
+    assert first == second and any("0.49625" in text for text in first), first   # torch.manual_seed(0)'s first draw
+
+
 def test_references_are_loaded_before_any_student_cell_runs(tmp_path, monkeypatch):
     """Kernels run as the grader's user and could rewrite solutions/ on disk; what counts is
     what the grader read before the first student cell ran."""

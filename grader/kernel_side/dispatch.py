@@ -7,6 +7,7 @@ directly, without a kernel. Each ``op_*`` answers one ``Request`` record of the 
 
 import contextlib
 import json
+import random
 
 import torch
 from IPython import get_ipython
@@ -17,13 +18,16 @@ from .contract import MIME, CaseOutcome, LayerSpec, Reply, open_envelope
 from . import stand_ins
 from .helper_swap import HelperSwap
 from .library_guard import LibraryCopyUsed, OwnCodeOnly
+from .error_text import error_text
 from .model_report import run_model
+from .working_dtype import default_dtype, dtype_name, handed_over
 
 MAX_MESSAGE = 2000
 
 
 def _error_text(error, limit=MAX_MESSAGE):
-    return f"{type(error).__name__}: {error}"[:limit]
+    """The error with the line of the student's code it came from (``error_text.py``)."""
+    return error_text(error, getattr(get_ipython(), "user_ns", None), limit)
 
 
 class Agent:
@@ -82,6 +86,7 @@ class Agent:
     def _call(self, request, args, kwargs):
         target = self.lookup(request.name)
         args, kwargs = [self.built(a) for a in args], {k: self.built(v) for k, v in kwargs.items()}
+        args, kwargs = handed_over((args, kwargs), default_dtype())   # where the student's code works
         torch.manual_seed(request.seed)
         with self.swapped(request):
             return target(*args, **kwargs)
@@ -98,14 +103,14 @@ class Agent:
 
     def op_cases(self, request):
         """One graded function on many inputs; a stub fails the whole batch."""
-        outcomes = []
+        outcomes, given = [], dtype_name(default_dtype())
         for case in request.cases:
             try:
-                outcomes.append(CaseOutcome(ok=True, value=self._call(request, case.args, case.kwargs)))
+                outcomes.append(CaseOutcome(ok=True, value=self._call(request, case.args, case.kwargs), dtype=given))
             except (NotImplementedError, LibraryCopyUsed):
                 raise
             except BaseException as error:
-                outcomes.append(CaseOutcome(ok=False, message=_error_text(error, 1000)))
+                outcomes.append(CaseOutcome(ok=False, message=_error_text(error, 1000), dtype=given))
         return outcomes
 
     def op_model(self, request):
@@ -124,8 +129,12 @@ agent = None
 
 
 def install(kinds):
-    """Called once, right after the package is executed in the kernel; returns the agent."""
+    """Called once, right after the package is executed in the kernel, before any cell; returns the
+    agent. Seeds the random generators, so that grading the same notebook twice draws the same
+    numbers (a notebook whose own assertion holds only for some random draws gets one verdict)."""
     global agent
+    random.seed(0)
+    torch.manual_seed(0)
     agent = Agent(kinds)
     agent.capture.watch(get_ipython().events)
     return agent
