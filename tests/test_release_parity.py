@@ -125,3 +125,23 @@ def test_no_reference_body_ships_beyond_the_books_own_helpers(release_env):
             continue
         leaked = _bodies(source) & shipped
         assert not leaked, f"the release holds the body of the reference {item}"
+
+
+@pytest.mark.slow
+def test_make_grade_works_in_a_fresh_clone_of_a_fresh_release(tmp_path):
+    """As a student gets it: a clone of the release repository, then the one command its README gives.
+    Slow: ``make setup`` installs torch and the rest into the clone's own environment."""
+    import subprocess
+
+    from grader.instructor.release import build_release
+
+    built = tmp_path / "starter"
+    build_release(built, "teacher/convnet-hw", "v1", starter_repo="teacher/convnet-hw-starter")
+    git = ["git", "-c", "user.email=ta@example.org", "-c", "user.name=TA"]
+    for command in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "release"]):
+        subprocess.run([*git, *command], cwd=built, check=True, timeout=60)
+    subprocess.run(["git", "clone", "-q", str(built), str(tmp_path / "clone")], check=True, timeout=60)
+    assert "make grade" in (tmp_path / "clone" / "README.md").read_text()
+    done = subprocess.run(["make", "grade"], cwd=tmp_path / "clone", capture_output=True, text=True, timeout=1800)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "total" in done.stdout and "0.00 / " in done.stdout and "also scores" in done.stdout
