@@ -58,6 +58,11 @@ def test_blank_homework_grades_alike_and_the_local_maximum_is_the_courses_less_i
     assert_parity(release_env, tmp_path, blank_homework())
 
 
+@pytest.mark.slow
+def test_the_solved_homework_grades_alike(release_env, tmp_path):
+    assert_parity(release_env, tmp_path, solved_homework())
+
+
 @pytest.mark.parametrize("number", [pytest.param(k, id=f"round{k}", marks=[pytest.mark.slow] if k else [])
                                     for k in range(len(ROUNDS))])
 def test_each_round_of_mutants_grades_alike(release_env, tmp_path, number):
