@@ -3,9 +3,11 @@
     python benchmarks/score_snapshot.py OUT.json
 
 Grades, with ``pytest grader`` as a student would: the solved assignment (marked cells filled
-from solutions/), the blank assignment as released, and the book's own chapter 7-8 code
-(tests/test_book_code.py). Writes {submission: {check: [status, points, max_points]}} plus the
-totals. Run it before and after a refactor and ``diff`` the two files: a change of behaviour
+from solutions/), the solved assignment in a float64 kernel (``torch.set_default_dtype`` first),
+the blank assignment as released, the book's own chapter 7-8 code (tests/test_book_code.py), and
+every student bug of tests/mutants.py packed as the tests pack them (``mutants-N`` and
+``parameter-mutants-N`` rounds). Writes {submission: {check: [status, points, max_points]}} plus
+the totals. Run it before and after a refactor and ``diff`` the two files: a change of behaviour
 shows up as a changed line. Training is capped as in the tests (D2L_MAX_EPOCHS=1, D2L_MAX_BATCHES=2).
 """
 
@@ -21,18 +23,36 @@ import nbformat
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 
+from mutants import MUTANTS, PARAMETER_MUTANTS, rounds, solved_homework  # noqa: E402
 from notebook_factory import write_notebook  # noqa: E402
 from solutions.fill import solved  # noqa: E402
 from test_book_code import BOOK  # noqa: E402
 
 
+FLOAT64 = "import torch\ntorch.set_default_dtype(torch.float64)"
+
+
+def in_float64(nb):
+    """The solved notebook with a first cell that makes float64 the kernel's default dtype."""
+    nb = solved(nb)
+    nb.cells.insert(0, nbformat.v4.new_code_cell(FLOAT64))
+    return nb
+
+
 def submissions(folder):
-    solved_dir, blank_dir = folder / "solved", folder / "blank"
-    for target, transform in ((solved_dir, solved), (blank_dir, lambda nb: nb)):
+    found = {}
+    for name, transform in (("solved", solved), ("solved-float64", in_float64), ("blank", lambda nb: nb)):
+        target = found[name] = folder / name
         target.mkdir()
         for path in sorted((REPO / "assignment").glob("*.ipynb")):
             nbformat.write(transform(nbformat.read(str(path), as_version=4)), str(target / path.name))
-    return {"solved": solved_dir, "blank": blank_dir, "book": write_notebook(folder / "book" / "book.ipynb", *BOOK)}
+    found["book"] = write_notebook(folder / "book" / "book.ipynb", *BOOK)
+    parameter_mutants = [(item, description, source) for item, _, description, source in PARAMETER_MUTANTS]
+    for label, table in (("mutants", MUTANTS), ("parameter-mutants", parameter_mutants)):
+        for k, entries in enumerate(rounds(table)):
+            cells = solved_homework([(item, source) for item, _, source in entries])
+            found[f"{label}-{k}"] = write_notebook(folder / f"{label}-{k}" / "homework.ipynb", *cells)
+    return found
 
 
 def snapshot(submission, results):

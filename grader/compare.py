@@ -1,6 +1,7 @@
 """Step 5 of the pipeline: compare what the student's code returned with the oracle's answer, and
 write values back as Python a student can paste into a notebook."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -8,14 +9,49 @@ import torch
 
 from .kernel_side.codec import Odd
 from .kernel_side.contract import LayerSpec
+from .kernel_side.error_text import NOTE, WHERE
+from .kernel_side.working_dtype import dtype_name, least_precise
+
+# A low-precision dtype's rounding, in units of its epsilon, that a correct answer may carry: a
+# few roundings per entry, which the tolerances of the float32 checks cannot absorb.
+LOW_PRECISION_EPSILONS = 8
 
 
+def fitted_tolerance(rtol, atol, dtype):
+    """(rtol, atol) for an answer computed in ``dtype``: the check's own for float32 and float64
+    (float64 is held at least as strictly as float32), wider for float16 and bfloat16, whose
+    every rounding is thousands of times a float32 one."""
+    eps = torch.finfo(dtype).eps
+    if eps <= torch.finfo(torch.float32).eps:
+        return rtol, atol
+    return max(rtol, LOW_PRECISION_EPSILONS * eps), max(atol, LOW_PRECISION_EPSILONS * eps)
 
-def tensor_mismatch(expected, actual, rtol=1e-4, atol=1e-4, scale=None):
-    """``None`` when ``actual`` matches ``expected``; otherwise one line saying how it differs.
+
+def as_given(value, dtype):
+    """``value`` as the student's code got it when the kernel handed the grader's inputs over in
+    ``dtype`` (``working_dtype.py``): each floating tensor rounded to ``dtype`` and kept in its own
+    dtype (float32 holds every float16 and bfloat16 value exactly), so an oracle computes from the
+    very values the student's code saw. The identity for float32 and float64."""
+    if dtype is None or torch.finfo(dtype).eps <= torch.finfo(torch.float32).eps:
+        return value
+    if isinstance(value, torch.Tensor):
+        return value.to(dtype).to(value.dtype) if value.is_floating_point() else value
+    if isinstance(value, LayerSpec):
+        return dataclasses.replace(value, state={k: as_given(v, dtype) for k, v in value.state.items()})
+    if isinstance(value, (list, tuple)):
+        return type(value)(as_given(v, dtype) for v in value)
+    if isinstance(value, dict):
+        return {k: as_given(v, dtype) for k, v in value.items()}
+    return value
+
+
+def tensor_mismatch(expected, actual, rtol=1e-4, atol=1e-4, scale=None, dtype=None):
+    """``None`` when ``actual`` matches ``expected`` by value; otherwise one line saying how it differs.
 
     ``scale`` (a tensor like ``expected``, or a number) is the size of the terms that were summed
-    into each entry: float32 rounding grows with it, not with the (possibly cancelled) result.
+    into each entry: rounding grows with it, not with the (possibly cancelled) result. ``dtype``
+    is the dtype the student's code was given its inputs in: the tolerance fits the coarser of it
+    and the answer's own dtype. Integer answers are compared by value too.
     """
     if isinstance(actual, Odd):
         return f"returned {actual}, expected a torch.Tensor"
@@ -26,6 +62,8 @@ def tensor_mismatch(expected, actual, rtol=1e-4, atol=1e-4, scale=None):
     if actual.dtype == torch.bool or not (actual.is_floating_point() or expected.is_floating_point()):
         equal = torch.equal(actual.to(expected.dtype), expected)
         return None if equal else "values differ"
+    precision = least_precise(actual.dtype, dtype)
+    rtol, atol = fitted_tolerance(rtol, atol, precision)
     a, e = actual.double(), expected.double()
     size = e.abs() if scale is None else torch.maximum(e.abs(), torch.as_tensor(scale, dtype=torch.float64))
     close = ((a - e).abs() <= atol + rtol * size) | (a.isnan() & e.isnan()) | (a == e)
@@ -35,8 +73,24 @@ def tensor_mismatch(expected, actual, rtol=1e-4, atol=1e-4, scale=None):
     diff[close] = -1
     worst = int(diff.reshape(-1).argmax())
     index = tuple(int(i) for i in torch.unravel_index(torch.tensor(worst), e.shape)) if e.dim() else ()
+    low = torch.finfo(precision).eps > torch.finfo(torch.float32).eps
+    within = f" (compared within {dtype_name(precision)}'s precision, rtol {rtol:.2g})" if low else ""
     return (f"{int((~close).sum())} of {e.numel()} values differ; worst at {list(index)}: "
-            f"got {number(a.reshape(-1)[worst].item())}, expected {number(e.reshape(-1)[worst].item())}")
+            f"got {number(a.reshape(-1)[worst].item())}, expected {number(e.reshape(-1)[worst].item())}{within}")
+
+
+def dtype_hint(expected, actual):
+    """A hint when the answer's dtype is itself the bug: an integer tensor where the right values
+    have fractional parts (an accumulator made with an integer dtype truncates every entry)."""
+    if not (isinstance(actual, torch.Tensor) and isinstance(expected, torch.Tensor)):
+        return None
+    if actual.is_floating_point() or actual.dtype == torch.bool or not expected.is_floating_point():
+        return None
+    if not bool((expected.double() != expected.double().trunc()).any()):
+        return None
+    return (f"your result's dtype is {dtype_name(actual.dtype)}, which holds whole numbers only, while the right "
+            "values have fractional parts: make the tensor that collects the results a floating one (for example "
+            "`torch.zeros(shape, dtype=X.dtype)`, or no dtype at all)")
 
 
 def number(value, float32=True):
@@ -82,6 +136,13 @@ def show(value, limit=600):
         return f"<tensor of shape {tuple(value.shape)}>"
     text = literal(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def shown_error(message):
+    """An error message from the kernel as Markdown: the error as code, then the note of the line
+    of the student's code that raised it (``kernel_side/error_text.py``), if there is one."""
+    error, _, note = message.partition(WHERE)
+    return f"`{error.strip()}`" + (f" ({NOTE}{note}" if note else "")
 
 
 def module_lines(name, spec):

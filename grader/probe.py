@@ -7,9 +7,12 @@ is read as the request's ``ANSWER`` type and becomes either a value or a ``Probe
 
 import dataclasses
 
+import torch
+
 from .kernel_side.codec import WireError, from_wire
 from .kernel_side.contract import (Case, CallRequest, CasesRequest, InventoryRequest, ModelRequest, TrainRequest,
                                    ValueRequest)
+from .kernel_side.working_dtype import dtype_named, least_precise
 from .transport import KernelDied, ProbeTimeout
 
 NOT_SUBMITTED = "not submitted"
@@ -40,6 +43,7 @@ class Probe:
         self.session, self.name, self.item = session, name, item or name
         self.helpers = tuple(helpers)
         self.shrink = True   # whether a property minimises its failing input (checks/base.py turns it off)
+        self.input_dtype = torch.float32   # what the last cases' floating inputs were given in (working_dtype.py)
 
     def send(self, request, timeout=None):
         """The decoded answer to one contract request (its ``name``, ``item`` and ``helpers`` are the probe's)."""
@@ -75,11 +79,13 @@ class Probe:
         """Many calls in one round trip: ``cases`` is a list of (args, kwargs).
 
         Returns a list of ``(True, value)`` or ``(False, error message)``; a stub or a broken
-        kernel fails the whole batch with ``ProbeFailure``.
+        kernel fails the whole batch with ``ProbeFailure``. ``input_dtype`` is then the dtype the
+        kernel gave the student's code the floating inputs in (its default dtype).
         """
         outcomes = self.send(CasesRequest(cases=[Case(args=list(a), kwargs=k) for a, k in cases], seed=seed))
         if len(outcomes) != len(cases):
             raise ProbeFailure(RAISED, "the kernel answered a different number of cases")
+        self.input_dtype = least_precise(*(dtype_named(o.dtype) for o in outcomes))
         return [(True, o.value) if o.ok else (False, o.message) for o in outcomes]
 
     def model(self, x, args=(), kwargs=None, fill=None, modes=("eval",), grads=False, seed=0):

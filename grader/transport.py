@@ -19,8 +19,8 @@ KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_PACKAGE = "__grader_agent__"
 # Read once at import, before any notebook runs: a notebook could rewrite the files on disk.
 AGENT_MODULES = {name: (KERNEL_SIDE / f"{name}.py").read_text()
-                 for name in ("codec", "contract", "capture", "stand_ins", "library_guard", "helper_swap",
-                              "model_report", "dispatch")}
+                 for name in ("codec", "contract", "working_dtype", "error_text", "capture", "stand_ins",
+                              "library_guard", "helper_swap", "model_report", "dispatch")}
 PRINT_CAP_MODULES = {"print_cap": (KERNEL_SIDE / "print_cap.py").read_text()}
 
 

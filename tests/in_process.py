@@ -2,6 +2,7 @@
 request handling, without a Jupyter kernel. Fast enough for unit tests of the check logic; the
 packed notebook tests (test_mutants.py and friends) cover the same paths through real kernels."""
 
+import linecache
 from types import SimpleNamespace
 from unittest import mock
 
@@ -20,8 +21,11 @@ class InProcessKernel(InProcessChannel):
 
     def __init__(self, *cells):
         self.namespace = {}
-        for source in (IMPORTS, *cells):
-            exec(compile(source, "<cell>", "exec"), self.namespace)
+        for number, source in enumerate((IMPORTS, *cells)):
+            # each cell's lines are kept where tracebacks look them up, as IPython keeps them
+            filename = f"<cell {id(self)}-{number}>"
+            linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+            exec(compile(source, filename, "exec"), self.namespace)
         super().__init__(dispatch.Agent(kinds_for_kernel()))
         self.requests = []
         self.references = []

@@ -35,6 +35,9 @@ _ROWS = [
     ("corr2d", "mean of the window instead of the sum", [("* K).sum()", "* K).mean()")]),
     ("corr2d", "kernel height and width swapped in the window",
      [("X[i : i + h, j : j + w]", "X[i : i + w, j : j + h]")]),
+    ("corr2d", "an integer accumulator: every window sum truncated (the dtype is the bug)",
+     [("torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))",
+       "torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1), dtype=torch.int64)")]),
     ("Conv2D", "bias never added", [("corr2d(x, self.weight) + self.bias", "corr2d(x, self.weight)")]),
     ("Conv2D", "weight is a plain tensor, not a parameter",
      [("nn.Parameter(torch.rand(kernel_size))", "torch.rand(kernel_size)")]),
@@ -92,6 +95,9 @@ def conv_output_shape(input_shape, kernel_size, padding=0, stride=1):
                     for b in range(p_w):
                         best = max(best, float(X[i + a, j + b]))
                 Y[i, j] = best"""), " " * 12))]),
+    ("pool2d", "an integer result tensor: every average and fractional maximum truncated",
+     [("Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1))",
+       "Y = torch.zeros((X.shape[0] - p_h + 1, X.shape[1] - p_w + 1), dtype=torch.long)")]),
     ("avg_pooling_via_convolution", "the seed's squeeze(): a one-row result loses its axis",
      [("stride=stride)[0, 0]", "stride=stride).squeeze()")]),
     ("avg_pooling_via_convolution", "kernel of ones: sum pooling",

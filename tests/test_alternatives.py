@@ -4,6 +4,10 @@ Vectorised code (unfold, einsum, F.conv2d), loops arranged otherwise, extra keyw
 defaults, layers named, nested and registered differently, eager layers where the reference is
 lazy, shortcuts computed first, classes calling their base by name: none of it may cost a point.
 They are packed into two notebooks like the mutants (at most one alternative per item each).
+
+Nor may the dtype or device the code works in: models made with ``.double()``, ``.half()`` or in
+bfloat16, functions that compute in float64, answer in int64 or move their inputs to
+``d2l.try_gpu()``, and the whole homework in a kernel whose default dtype is float64 or float16.
 """
 
 from textwrap import dedent
@@ -245,7 +249,71 @@ class ResNet18(ResNet):
 """),
 ]
 
-ALTERNATIVES = [(item, description, dedent(source).strip() + "\n") for item, description, source in _ROWS]
+# Correct code that works in another dtype or on another device (one per item that has a single
+# alternative above, so the packing stays at two notebooks).
+_DTYPE_ROWS = [
+    ("comp_conv2d", "computes in float64: the layer and its input made double", """
+def comp_conv2d(conv2d, X):
+    Y = conv2d.double()(X.double().reshape((1, 1) + X.shape))
+    return Y.reshape(Y.shape[2:])
+"""),
+    ("diagonal_edge_image", "an int64 image", """
+def diagonal_edge_image(height=6, width=8):
+    X = torch.ones((height, width), dtype=torch.int64)
+    for i in range(height):
+        X[i, i:i + 2] = 0
+    return X
+"""),
+    ("avg_pooling_via_convolution", "float64 throughout", """
+def avg_pooling_via_convolution(X, pool_size, stride=1):
+    kernel = torch.full((1, 1) + tuple(pool_size), 1.0 / (pool_size[0] * pool_size[1]), dtype=torch.float64)
+    return F.conv2d(X.double()[None, None], kernel, stride=stride)[0, 0]
+"""),
+    ("learn_kernel", "learns in float64", """
+def learn_kernel(X, Y, kernel_size=(1, 2), lr=3e-2, num_epochs=10, seed=0):
+    torch.manual_seed(seed)
+    conv2d = nn.LazyConv2d(1, kernel_size=kernel_size, bias=False).double()
+    X, Y = X.double().reshape((1, 1) + X.shape), Y.double().reshape((1, 1) + Y.shape)
+    for _ in range(num_epochs):
+        loss = ((conv2d(X) - Y) ** 2).sum()
+        conv2d.zero_grad()
+        loss.backward()
+        conv2d.weight.data[:] -= lr * conv2d.weight.grad
+    return conv2d.weight.data.reshape(kernel_size)
+"""),
+    ("corr2d_multi_in_out_1x1", "moves its inputs to d2l.try_gpu() (the CPU here)", """
+def corr2d_multi_in_out_1x1(X, K):
+    X, K = X.to(d2l.try_gpu()), K.to(d2l.try_gpu())
+    c_i, h, w = X.shape
+    return (K.reshape((K.shape[0], c_i)) @ X.reshape((c_i, h * w))).reshape((K.shape[0], h, w))
+"""),
+    ("LeNet", "a float64 model: .double() on its layers", """
+class LeNet(d2l.Classifier):
+    def __init__(self, lr=0.1, num_classes=10):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(
+            nn.LazyConv2d(6, kernel_size=5, padding=2), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.LazyConv2d(16, kernel_size=5), nn.Sigmoid(), nn.AvgPool2d(kernel_size=2, stride=2),
+            nn.Flatten(), nn.LazyLinear(120), nn.Sigmoid(), nn.LazyLinear(84), nn.Sigmoid(),
+            nn.LazyLinear(num_classes)).double()
+"""),
+    ("vgg_block", "a float16 block: .half()", """
+def vgg_block(num_convs, out_channels):
+    layers = []
+    for _ in range(num_convs):
+        layers += [nn.LazyConv2d(out_channels, kernel_size=3, padding=1), nn.ReLU()]
+    return nn.Sequential(*layers, nn.MaxPool2d(kernel_size=2, stride=2)).half()
+"""),
+    ("ResNet18", "a bfloat16 model", """
+class ResNet18(ResNet):
+    def __init__(self, lr=0.1, num_classes=10):
+        super().__init__(((2, 64), (2, 128), (2, 256), (2, 512)), lr, num_classes)
+        self.to(torch.bfloat16)
+"""),
+]
+
+ALTERNATIVES = [(item, description, dedent(source).strip() + "\n") for item, description, source in _ROWS + _DTYPE_ROWS]
 ROUNDS = rounds(ALTERNATIVES)
 
 
@@ -258,4 +326,19 @@ def test_alternative_correct_solutions_get_full_marks(tmp_path, number):
     described = {item: description for item, description, _ in alternatives}
     lost = {f"{item} ({described.get(item, 'reference')})": (got, full, statuses, feedback)
             for item, (got, full, statuses, feedback) in table.items() if got != full}
+    assert not lost
+
+
+# The whole homework, solved, in a kernel whose default dtype is not float32: every input the
+# grader sends, every weight it transplants and every comparison follow the kernel.
+DEFAULT_DTYPES = ["float64", "float16", pytest.param("bfloat16", marks=pytest.mark.slow)]
+
+
+@pytest.mark.parametrize("dtype", DEFAULT_DTYPES)
+def test_the_solved_homework_in_another_default_dtype_gets_full_marks(tmp_path, dtype):
+    cells = solved_homework()
+    cells.insert(1, f"torch.set_default_dtype(torch.{dtype})")
+    table, _ = grade(write_notebook(tmp_path / "homework.ipynb", *cells), limits=LIMITS)
+    lost = {item: (got, full, statuses, feedback) for item, (got, full, statuses, feedback) in table.items()
+            if got != full}
     assert not lost

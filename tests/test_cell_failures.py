@@ -77,3 +77,17 @@ def test_cells_that_stop_at_unfilled_stubs_share_one_note(tmp_path):
     _, notes = grade(nb, {"pool2d"})
     assert "7.5-pooling.ipynb: cells 3, 4 stopped at a stub that is not filled in yet (NotImplementedError)" in notes
     assert any("cell 5 raised ZeroDivisionError" in note for note in notes)
+
+
+def test_an_error_raised_by_a_graded_definition_names_its_line_through_a_real_kernel(tmp_path):
+    """The agent finds the student's frame in IPython's own cells (their lines kept in linecache),
+    in a float64 kernel, and the interface check shows that error with no hint about ``__init__``."""
+    from notebook_factory import IMPORTS, grade
+    from test_checks_models import FORWARD_FAILS
+
+    nb = write_notebook(tmp_path / "7.6-lenet.ipynb", IMPORTS, "torch.set_default_dtype(torch.float64)", FORWARD_FAILS)
+    table, _ = grade(nb, {"LeNet"})
+    feedback = table["LeNet"][3]
+    line = "in `forward`, line 9 of its cell: `return scores @ torch.ones(3, 3)`"
+    assert feedback and all("mat1 and mat2 shapes cannot be multiplied" in text and line in text for text in feedback)
+    assert not any("keep them in `__init__`" in text for text in feedback), feedback

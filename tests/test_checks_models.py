@@ -96,3 +96,47 @@ def test_a_model_report_the_grader_cannot_read_fails_the_check_clearly():
     for check in residual_checks("identity shortcut"):
         passed, fraction, feedback = run_check(check, kernel=kernel)
         assert not passed and fraction == 0 and "could not read" in feedback
+
+
+# ---- hints match causes: the interface hint only for errors about the interface ---------------
+FORWARD_FAILS = """
+class LeNet(d2l.Classifier):
+    def __init__(self, lr=0.1, num_classes=10):
+        super().__init__()
+        self.save_hyperparameters()
+        self.net = nn.Sequential(nn.Flatten(), nn.LazyLinear(num_classes))
+
+    def forward(self, X):
+        scores = self.net(X)
+        return scores @ torch.ones(3, 3)
+""".lstrip()
+
+
+def test_an_error_inside_forward_gets_no_interface_hint_and_shows_the_line_that_raised():
+    kernel = InProcessKernel(FORWARD_FAILS)
+    (interface,) = checks_of("LeNet", "built the book's way")
+    passed, _, feedback = run_check(interface, kernel=kernel)
+    assert not passed and "RuntimeError" in feedback, feedback
+    assert "__init__" not in feedback and "save_hyperparameters" not in feedback, feedback
+    assert "in `forward`, line 9 of its cell: `return scores @ torch.ones(3, 3)`" in feedback, feedback
+    shapes = checks_of("LeNet", "output shape")[0]
+    assert "line 9 of its cell: `return scores @ torch.ones(3, 3)`" in run_check(shapes, kernel=kernel)[2]
+
+
+@pytest.mark.parametrize("init, says", [
+    ("def __init__(self, num_classes=10):", "got an unexpected keyword argument 'lr'"),
+    ("def __init__(self, lr=0.1, num_classes=10, *, depth):", "missing 1 required keyword-only argument"),
+])
+def test_a_class_that_refuses_the_book_s_arguments_gets_the_interface_hint(init, says):
+    kernel = InProcessKernel(FORWARD_FAILS.replace("def __init__(self, lr=0.1, num_classes=10):", init))
+    (interface,) = checks_of("LeNet", "built the book's way")
+    passed, _, feedback = run_check(interface, kernel=kernel)
+    assert not passed and says in feedback and "keep them in `__init__`" in feedback, feedback
+
+
+def test_a_layer_built_wrongly_inside_init_is_not_blamed_on_the_interface():
+    kernel = InProcessKernel(FORWARD_FAILS.replace("nn.LazyLinear(num_classes)", "nn.Linear(num_classes)"))
+    (interface,) = checks_of("LeNet", "built the book's way")
+    passed, _, feedback = run_check(interface, kernel=kernel)
+    assert not passed and "missing 1 required positional argument: 'out_features'" in feedback, feedback
+    assert "keep them in `__init__`" not in feedback and "in `__init__`, line 5 of its cell" in feedback, feedback

@@ -3,8 +3,16 @@
 ``LeNet(lr=0.1)`` is how the book's training cells and the grader's training check make a
 LeNet; a class whose ``__init__`` takes no ``lr``, or ignores ``num_classes``, passes every
 architecture check and still breaks there. One check per model class says so, next to the item.
+
+Its hint about ``__init__`` is only given when the error is about that: the class refused the
+book's keyword arguments, or lacks an ``lr``/``num_classes`` attribute. An error raised inside
+the model's own computation is shown as it is, with the line of the student's code it came from.
 """
 
+import re
+
+from ..compare import shown_error
+from ..kernel_side.error_text import WHERE, in_student_code
 from ..probe import RAISED, ProbeFailure
 from .base import CheckFailed, graded
 from .models import model_input
@@ -21,6 +29,25 @@ BOOK_CALLS = [  # item, positional arguments, input shape
 ]
 
 
+BINDING = re.compile(r"unexpected keyword argument|positional argument|required (keyword-only )?argument|"
+                     r"multiple values for argument")
+BOOK_NAMES = re.compile(r"'(lr|num_classes|hparams)'")
+
+
+def about_interface(message, item):
+    """Whether an error building ``item`` the book's way is about how it takes lr and num_classes:
+    an argument or attribute named so, or a call the class's signature refused before any code of
+    the student's ran (``error_text.in_student_code``). Not an error of the model's computation."""
+    error = message.split(WHERE)[0]
+    kind = error.split(":", 1)[0]
+    if kind not in ("TypeError", "AttributeError"):
+        return False
+    if BOOK_NAMES.search(error):
+        return True
+    refused = "__init__()" in error or f"{item}()" in error
+    return kind == "TypeError" and refused and bool(BINDING.search(error)) and not in_student_code(message)
+
+
 def _call(item, args):
     shown = [repr(a) for a in args] + [f"lr={LR}", f"num_classes={CLASSES}"]
     return f"{item}({', '.join(shown)})"
@@ -35,9 +62,13 @@ def book_interface(item, args, shape):
         except ProbeFailure as failure:
             if failure.kind != RAISED:
                 raise
-            raise CheckFailed(f"`{call}` raised `{failure.message}`. The book's training cells and the grader's "
-                              f"training check build {item} with these keyword arguments; keep them in `__init__` "
-                              "(and call `self.save_hyperparameters()`).") from None
+            if not about_interface(failure.message, item):
+                raise CheckFailed(f"`{call}` raised {shown_error(failure.message)}. The error is not about the lr "
+                                  "and num_classes arguments: it comes from building or running the model, so "
+                                  "this check cannot tell whether they are kept until it is fixed.") from None
+            raise CheckFailed(f"`{call}` raised {shown_error(failure.message)}. The book's training cells and the "
+                              f"grader's training check build {item} with these keyword arguments; keep them in "
+                              "`__init__` (and call `self.save_hyperparameters()`).") from None
         output = reply.outputs["eval"].output
         if tuple(output.shape) != (shape[0], CLASSES):
             raise CheckFailed(f"`{call}` on a batch of {shape[0]} gives outputs of shape {tuple(output.shape)}, "

@@ -13,8 +13,9 @@ import weakref
 
 import torch
 
-from ..compare import tensor_mismatch
+from ..compare import fitted_tolerance, tensor_mismatch
 from ..kernel_side.model_report import run_model
+from ..kernel_side.working_dtype import dtype_name, dtype_named
 from ..layers import (fill_recipes, first_outputs, in_call_order, layer_name, match_layers, param_shapes,
                       parameter_count, weighted, weights_text)
 from ..probe import RAISED, ProbeFailure
@@ -37,15 +38,20 @@ class ModelSpec:
         """Names one reference report, the same in the instructor's grader and in the release's store."""
         return json.dumps([self.item, repr(self.args), repr(self.kwargs), list(shape), repr(fill), list(modes)])
 
-    def reference(self, shape, fill=None, modes=("eval",)):
-        key = self.key(shape, fill, modes)
+    def reference(self, shape, fill=None, modes=("eval",), dtype=torch.float32):
+        """The reference's report, computed in ``dtype``: the dtype the student's model works in, so
+        that both start from the same weights and input and round alike. A release stores float32
+        reports only; there another dtype is compared with those (``release_note`` says so)."""
+        if in_release():
+            dtype = torch.float32
+        key = self.key(shape, fill, modes) + ("" if dtype == torch.float32 else f" in {dtype}")
         if key not in self._reference:
-            self._reference[key] = stored_report(key) if in_release() else self._computed(shape, fill, modes)
+            self._reference[key] = stored_report(key) if in_release() else self._computed(shape, fill, modes, dtype)
         return self._reference[key]
 
-    def _computed(self, shape, fill, modes):
+    def _computed(self, shape, fill, modes, dtype=torch.float32):
         torch.manual_seed(0)  # as the agent seeds before building the student's model
-        model = self.factory(*self.args, **self.kwargs)
+        model = self.factory(*self.args, **self.kwargs).to(dtype)
         return run_model(model, model_input(shape), modes, fill)
 
     def reference_calls(self):
@@ -73,7 +79,18 @@ class ModelSpec:
 
 
 def model_input(shape):
-    return torch.randn(shape, generator=torch.Generator().manual_seed(INPUT_SEED))
+    """The grader's input, float32 whatever the process's default dtype (a check cell runs in the
+    student's kernel); the agent hands it to the model in the model's own dtype."""
+    return torch.randn(shape, generator=torch.Generator().manual_seed(INPUT_SEED), dtype=torch.float32)
+
+
+def release_note(dtype):
+    """What a failure in ``dtype`` means where the reference could only be compared in float32."""
+    if torch.finfo(dtype).eps <= torch.finfo(torch.float32).eps or not in_release():
+        return ""
+    return (f"\n\n(Your model works in {dtype_name(dtype)}; this copy of the homework has the reference's "
+            f"float32 outputs only, which {dtype_name(dtype)} arithmetic need not reproduce within this tolerance. "
+            f"Your instructor's grader runs the reference in {dtype_name(dtype)} too.)")
 
 
 # ---- the three checks -----------------------------------------------------------------------
@@ -124,18 +141,19 @@ def count_problem(ref, got):
             f"{len(ref_rows)}; first {word} layer: {surplus.type} with {weights_text(surplus)}")
 
 
-def _close(a, b):
-    return all(abs(x - y) <= 1e-3 * max(abs(y), 1.0) + 1e-4 for x, y in zip(a, b))
+def _close(a, b, dtype=torch.float32):
+    rtol, atol = fitted_tolerance(1e-3, 1e-4, dtype)
+    return all(abs(x - y) <= rtol * max(abs(y), 1.0) + atol for x, y in zip(a, b))
 
 
-def first_difference(pairs, ref_calls, got_calls):
+def first_difference(pairs, ref_calls, got_calls, dtype=torch.float32):
     """Where, along the forward pass, the student's activations leave the reference's."""
     last_good = None
     for ref_row, row in pairs:
         want, have = ref_calls.get(ref_row.path), got_calls.get(row.path)
         if want is None or have is None:
             continue
-        if want[0] != have[0] or not _close(have[1], want[1]):
+        if want[0] != have[0] or not _close(have[1], want[1], dtype):
             if last_good is None:
                 return (f"Already the first weighted layer's output differs (your {layer_name(row)}): look at "
                         "it and at what comes before it.")
@@ -186,16 +204,19 @@ def model_checks(item, factory, args=(), kwargs=None, input_shapes=((2, 1, 28, 2
         pairs = match_layers(in_call_order(plain_ref), in_call_order(plain_got))
         ref_recipe, student_recipe = fill_recipes(pairs)
         modes = ("eval", "train") if spec.train_mode else ("eval",)
-        ref = spec.reference(shape, ref_recipe, modes)
         got = spec.student(probe, shape, student_recipe, modes)
+        dtype = dtype_named(got.dtype)   # the reference runs where the student's model works
+        ref = spec.reference(shape, ref_recipe, modes, dtype)
         failed = {}
         for mode in modes:
-            problem = tensor_mismatch(ref.outputs[mode].output, got.outputs[mode].output, 1e-3, 1e-4)
+            problem = tensor_mismatch(ref.outputs[mode].output, got.outputs[mode].output, 1e-3, 1e-4, dtype=dtype)
             if problem:
-                failed[mode] = f"{problem}. {first_difference(pairs, first_outputs(ref, mode), first_outputs(got, mode))}"
+                where = first_difference(pairs, first_outputs(ref, mode), first_outputs(got, mode), dtype)
+                failed[mode] = f"{problem}. {where}"
         if failed:
             mode, detail = next(iter(failed.items()))
             text = f"With the reference's weights, in {' and '.join(failed)} mode your model's output differs: {detail}"
+            text += release_note(dtype)
             if len(failed) < len(modes):
                 text += ("\n\n(Half credit: in the other mode it agrees. Dropout and batch norm act differently in "
                          "train mode.)")

@@ -14,7 +14,10 @@ import inspect
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from ..compare import call_snippet, show, tensor_mismatch
+import torch
+
+from ..compare import as_given, call_snippet, dtype_hint, show, shown_error, tensor_mismatch
+from ..kernel_side.working_dtype import dtype_name
 from ..probe import ProbeFailure
 from .base import CheckFailed, graded
 
@@ -46,24 +49,28 @@ def parameter_names(function):
     return tuple(p.name for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
-def failure_text(item, names, args, kwargs, outcome, expected, problem=None, hint=None):
-    """A few lines: the call as code, what came back, what was expected, and why it matters."""
+def failure_text(item, names, args, kwargs, outcome, expected, problem=None, hint=None, dtype=None):
+    """A few lines: the call as code, what came back, what was expected, and why it matters;
+    ``dtype``, when it is not float32, is the dtype the kernel gave the inputs in."""
     ok, got = outcome
     lines = [f"```python\n{call_snippet(item, names, args, kwargs)}\n```"]
+    if dtype is not None and dtype != torch.float32:
+        lines.append(f"(Your kernel's default dtype is {dtype_name(dtype)}, so your code was given these inputs "
+                     f"as {dtype_name(dtype)} tensors.)")
     if ok:
         lines.append(f"returned `{show(got)}`\n\nexpected `{show(expected)}`" + (f"\n\n({problem})" if problem else ""))
     else:
-        lines.append(f"raised `{got}`\n\nexpected `{show(expected)}`")
+        lines.append(f"raised {shown_error(got)}\n\nexpected `{show(expected)}`")
     if hint:
         lines.append(f"Hint: {hint}")
     return "\n\n".join(lines)
 
 
-def known_mistake(hints, args, kwargs, got, compare):
+def known_mistake(hints, args, kwargs, got, compare, dtype=None):
     """The hint of the first known wrong answer that ``got`` equals, if any."""
     for wrong, message in hints:
         try:
-            if compare(wrong(*args, **kwargs), got, args, kwargs) is None:
+            if compare(wrong(*args, **kwargs), got, args, kwargs, dtype) is None:
                 return message
         except Exception:
             continue
@@ -71,10 +78,11 @@ def known_mistake(hints, args, kwargs, got, compare):
 
 
 def _comparer(compare, rtol, atol, scale):
+    """(expected, got, args, kwargs, dtype the inputs were given in) -> what differs, or None."""
     if compare is not None:
-        return lambda expected, got, args, kwargs: compare(expected, got)
-    return lambda expected, got, args, kwargs: tensor_mismatch(
-        expected, got, rtol, atol, scale(*args, **kwargs) if scale else None)
+        return lambda expected, got, args, kwargs, dtype=None: compare(expected, got)
+    return lambda expected, got, args, kwargs, dtype=None: tensor_mismatch(
+        expected, got, rtol, atol, scale(*args, **kwargs) if scale else None, dtype)
 
 
 def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=None, rtol=1e-4, atol=1e-4,
@@ -101,7 +109,7 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
                 fatal.append(failure)
                 return
             tried[0] += len(batch)
-            text = first_failure(item, names, batch, results, oracle, differs, hints)
+            text = first_failure(item, names, batch, results, oracle, differs, hints, probe.input_dtype)
             if text:
                 raise _Counterexample(text)
 
@@ -123,15 +131,18 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
     return graded(item, title, run, weight, hidden, reference)
 
 
-def first_failure(item, names, cases, results, oracle, differs, hints):
-    """Feedback for the first case whose answer is wrong (or raised), or None if all agree."""
+def first_failure(item, names, cases, results, oracle, differs, hints, dtype=None):
+    """Feedback for the first case whose answer is wrong (or raised), or None if all agree. The
+    oracle answers the inputs as the student's code got them, in ``dtype`` (``compare.as_given``)."""
     for (args, kwargs), (ok, got) in zip(cases, results):
-        expected = oracle(*args, **kwargs)
-        problem = differs(expected, got, args, kwargs) if ok else None
+        seen_args, seen_kwargs = as_given(args, dtype), as_given(kwargs, dtype)
+        expected = oracle(*seen_args, **seen_kwargs)
+        problem = differs(expected, got, seen_args, seen_kwargs, dtype) if ok else None
         if ok and problem is None:
             continue
-        hint = known_mistake(hints, args, kwargs, got, differs) if ok else None
-        return failure_text(item, names, args, kwargs, (ok, got), expected, problem, hint)
+        hint = (known_mistake(hints, seen_args, seen_kwargs, got, differs, dtype) or dtype_hint(expected, got)) \
+            if ok else None
+        return failure_text(item, names, args, kwargs, (ok, got), expected, problem, hint, dtype)
     return None
 
 
@@ -149,7 +160,8 @@ def fixed_cases(item, title, cases, oracle, weight=1.0, hidden=False, reference=
     names = parameter_names(oracle) if names is None else names
 
     def run(probe):
-        text = first_failure(item, names, cases, probe.cases(cases), oracle, differs, hints)
+        results = probe.cases(cases)
+        text = first_failure(item, names, cases, results, oracle, differs, hints, probe.input_dtype)
         if text:
             raise CheckFailed(text)
         return success

@@ -4,8 +4,9 @@ import torch
 import torch.nn.functional as F
 from hypothesis import strategies as st
 
-from ..compare import literal, tensor_mismatch
+from ..compare import as_given, literal, shown_error, tensor_mismatch
 from ..kernel_side.contract import TensorFill
+from ..kernel_side.working_dtype import dtype_named
 from . import strategies as domain
 from .base import CheckFailed, graded
 from .properties import agrees_with, degenerate_shapes, fixed_example
@@ -70,13 +71,16 @@ def conv2d_layer(probe):
         recipe = {}
         recipe.setdefault(w_path, {})[w_name] = w_fill
         recipe.setdefault(b_path, {})[b_name] = b_fill
-        got = probe.model(x, args=(kernel_size,), fill=recipe, grads=True).outputs["eval"]
+        report = probe.model(x, args=(kernel_size,), fill=recipe, grads=True)
+        got, dtype = report.outputs["eval"], dtype_named(report.dtype)
         if got.grads is None:
             raise CheckFailed("the grader could not read the gradients your kernel sent back")
-        w = w_fill.values(kernel_size).requires_grad_()
-        b = b_fill.values(b_shape).requires_grad_()
+        # the values the layer computed with: the input and weights rounded to its dtype
+        x = as_given(x, dtype)
+        w = as_given(w_fill.values(kernel_size), dtype).requires_grad_()
+        b = as_given(b_fill.values(b_shape), dtype).requires_grad_()
         expected = cross_correlation(x, w) + b
-        problem = tensor_mismatch(expected.detach(), got.output)
+        problem = tensor_mismatch(expected.detach(), got.output, dtype=dtype)
         if problem:
             raise CheckFailed(f"with weight = `{literal(w.detach())}` and bias = `{literal(b.detach())}`, "
                               f"Conv2D{(kernel_size,)} applied to `{literal(x)}` is not corr2d(x, weight) + bias: "
@@ -86,7 +90,7 @@ def conv2d_layer(probe):
             have = got.grads.get(f"{path}.{name}".lstrip("."))
             if have is None:
                 raise CheckFailed(f"no gradient reaches the {label}: is it an nn.Parameter, used in forward?")
-            problem = tensor_mismatch(want, have)
+            problem = tensor_mismatch(want, have, dtype=dtype)
             if problem:
                 raise CheckFailed(f"wrong gradient for the {label}: {problem}")
     return "parameters, forward and gradients are right"
@@ -101,7 +105,7 @@ def _learned_kernel(kwargs, outcome, shape):
     raised or returned something else."""
     ok, got = outcome
     if not ok:
-        raise CheckFailed(f"`{_call(kwargs)}` raised `{got}`")
+        raise CheckFailed(f"`{_call(kwargs)}` raised {shown_error(got)}")
     if not isinstance(got, torch.Tensor) or got.numel() != shape[0] * shape[1]:
         raise CheckFailed(f"`{_call(kwargs)}` should return the learned kernel, a tensor of shape {tuple(shape)}; "
                           f"got {got!r:.200}")
@@ -138,13 +142,14 @@ def step(W, lr=RULE_LR):
 
 def update_rule(cases, explain):
     """learn_kernel called on ``cases`` (kwargs on the fixed X, Y) in one round trip; ``explain``
-    gets the returned kernels and returns what is wrong with them, or None."""
+    gets the returned kernels (and the dtype the kernel worked in) and returns what is wrong with
+    them, or None."""
 
     def run(probe):
         calls = [{"kernel_size": RULE_SIZE, **kwargs} for kwargs in cases]
         outcomes = probe.cases([((RULE_X, RULE_Y), kwargs) for kwargs in calls])
         kernels = [_learned_kernel(kwargs, outcome, RULE_SIZE).double() for kwargs, outcome in zip(calls, outcomes)]
-        problem = explain(*kernels)
+        problem = explain(*kernels, dtype=probe.input_dtype)
         if problem:
             raise CheckFailed(f"with X the 6x8 edge image and Y = corr2d(X, [[1, -1, 0.5]]): {problem}")
         return "follows the update rule"
@@ -152,36 +157,37 @@ def update_rule(cases, explain):
     return run
 
 
-def _differs(want, got):
-    return tensor_mismatch(want.float(), got.float(), rtol=1e-3, atol=1e-4)
+def _differs(want, got, dtype=torch.float32):
+    """Whether two kernels differ by more than rounding in ``dtype``, the dtype learn_kernel worked in."""
+    return tensor_mismatch(want.float(), got.float(), rtol=1e-3, atol=1e-4, dtype=dtype)
 
 
-def lr_rule(start, frozen, one_step):
-    if _differs(start, frozen):
+def lr_rule(start, frozen, one_step, dtype=torch.float32):
+    if _differs(start, frozen, dtype):
         return (f"with lr=0.0 the kernel must stay where it started (`{literal(start.float())}`), "
                 f"got `{literal(frozen.float())}`: is lr used?")
     want = step(start)
-    if _differs(want, one_step):
+    if _differs(want, one_step, dtype):
         return (f"one epoch with lr={RULE_LR} from `{literal(start.float())}` should give start - lr * gradient = "
                 f"`{literal(want.float())}`, got `{literal(one_step.float())}` (the gradient of the summed "
                 "squared error, scaled by lr, subtracted once)")
     return None
 
 
-def epochs_rule(start, one_step, two_steps):
-    if not _differs(start, one_step) or not _differs(one_step, two_steps):
+def epochs_rule(start, one_step, two_steps, dtype=torch.float32):
+    if not _differs(start, one_step, dtype) or not _differs(one_step, two_steps, dtype):
         return "lr=0, then one and two epochs with lr > 0 should give three different kernels: is num_epochs used?"
     want = step(one_step)
-    if _differs(want, two_steps):
+    if _differs(want, two_steps, dtype):
         return (f"the second epoch should be one more step from where the first ended, `{literal(want.float())}`; "
                 f"got `{literal(two_steps.float())}` (zero the gradient before each backward pass)")
     return None
 
 
-def seed_rule(start, same_seed_again, other_seed):
-    if _differs(start, same_seed_again):
+def seed_rule(start, same_seed_again, other_seed, dtype=torch.float32):
+    if _differs(start, same_seed_again, dtype):
         return "the same seed gave two different starting kernels: seed the random start with torch.manual_seed(seed)"
-    if not _differs(start, other_seed):
+    if not _differs(start, other_seed, dtype):
         return "seed=3 and seed=4 start from the same kernel: is seed used?"
     return None
 

@@ -11,6 +11,7 @@ import torch
 
 from d2l.fashion_mnist import FashionMNISTError
 
+from ..compare import shown_error
 from ..oracles import reference
 from ..probe import RAISED, UNREADABLE, ProbeFailure
 from ..training.data import stage
@@ -18,6 +19,7 @@ from ..training.measure import accuracy
 from ..training.recipes import RECIPES
 from ..training.trusted import load_trained, reported, trusted_model
 from .base import Check, CheckFailed, CheckSkipped
+from .interfaces import about_interface
 
 NO_GPU = "needs a CUDA GPU (none here); run `pytest grader --train` on a GPU machine"
 NOT_ASKED = "training checks are opt-in: run `pytest grader --train` (a few minutes of GPU per student)"
@@ -61,9 +63,9 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=None, sk
             if failure.kind == UNREADABLE:
                 raise CheckFailed(f"your kernel did not send back trained weights ({failure.message}); "
                                   "nothing was scored") from None
-            if failure.kind == RAISED and "lr" in failure.message and "argument" in failure.message:
+            if failure.kind == RAISED and about_interface(failure.message, recipe.model):
                 raise CheckFailed(f"the training check builds `{recipe.model}(lr={recipe.lr})`, as the book's "
-                                  f"training cells do, and that raised `{failure.message}`: keep lr (and "
+                                  f"training cells do, and that raised {shown_error(failure.message)}: keep lr (and "
                                   "num_classes) in your class's `__init__`") from None
             raise
         seconds = time.perf_counter() - started

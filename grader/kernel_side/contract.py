@@ -111,6 +111,7 @@ class ModelReport(Record):
     modules: list[ModuleRow]
     lr: float | None = None
     outputs: dict[str, ModeRun] = field(default_factory=dict)
+    dtype: str = "float32"   # the dtype the model works in, and its input was given in (working_dtype.py)
 
 
 @record
@@ -127,6 +128,7 @@ class CaseOutcome(Record):
     ok: bool
     value: Value = None
     message: str = ""
+    dtype: str = "float32"   # the dtype the grader's floating inputs were given in (working_dtype.py)
 
 
 @record

@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from .contract import ModelReport, ModeRun, ModuleRow, TraceCall
+from .working_dtype import dtype_name, handed_over, model_home
 
 LAYER_FAMILIES = ((nn.Conv2d, "conv"), (nn.Linear, "linear"), (nn.BatchNorm2d, "batchnorm"))
 MAX_CALLS = 2000
@@ -76,7 +77,11 @@ def first_calls(calls):
 
 
 def run_model(model, x, modes=("eval",), fill_recipe=None, grads=False, seed=0):
-    """Materialise lazy layers, describe, optionally fill, and run ``x`` in each mode, tracing calls."""
+    """Materialise lazy layers, describe, optionally fill, and run ``x`` in each mode, tracing calls.
+    ``x`` is given in the dtype and on the device of the model's own weights (``working_dtype.py``);
+    the report says which dtype that was."""
+    dtype, device = model_home(model)
+    x = handed_over(x, dtype, device)
     model.eval()
     with torch.no_grad():
         model(x)
@@ -98,4 +103,5 @@ def run_model(model, x, modes=("eval",), fill_recipe=None, grads=False, seed=0):
             else:
                 with torch.no_grad():
                     outputs[mode] = ModeRun(output=model(x), trace=trace.calls)
-    return ModelReport(modules=modules, lr=float(lr) if type(lr) in (int, float) else None, outputs=outputs)
+    return ModelReport(modules=modules, lr=float(lr) if type(lr) in (int, float) else None, outputs=outputs,
+                       dtype=dtype_name(dtype))
