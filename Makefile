@@ -12,6 +12,10 @@ SUBMISSION ?= assignment
 # builds are CPU-only). Where that index cannot be reached (offline, a local wheel mirror), it is
 # left out rather than retried, and pip takes torch from what it can reach.
 TORCH_VERSION ?= 2.13.0
+EXTRAS = dev,grading
+# >>> instructor only
+EXTRAS = dev,grading,instructor
+# <<< instructor only
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
 # >>> instructor only
 # A copy of Fashion-MNIST in ../shared/data/fashion-mnist is used when there is one; otherwise the
@@ -30,7 +34,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(BIN)/python -m pip install -qq --upgrade pip
 	@index=""; if [ -n "$(TORCH_INDEX)" ] && $(BIN)/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=10)" "$(TORCH_INDEX)" 2>/dev/null; then index="--extra-index-url $(TORCH_INDEX)"; fi; \
 	$(BIN)/python -m pip install -qq torch==$(TORCH_VERSION) $$index
-	@$(BIN)/python -m pip install -qq -e ".[dev,grading]"
+	@$(BIN)/python -m pip install -qq -e ".[$(EXTRAS)]"
 	@# torchvision only where a build matching torch imports (recorded; the grader's notes say why not)
 	@$(BIN)/python -m grader.setup_environment
 	@touch $@

@@ -1,4 +1,4 @@
-"""``python -m grader.instructor COMMAND``: grade-class, release, ci-report."""
+"""``python -m grader.instructor COMMAND``: grade-class, release, ci-report, and the shard steps."""
 
 import argparse
 import os
@@ -8,8 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from . import classroom
-from .batch import GRADED, BatchOptions, grade_all
+from . import classroom, scale_cli
+from .batch import GRADED, BatchOptions
+from .class_summary import write_summary
 from .discover import ClassFolderError, discover
 from .feedback import FORMATS, write_report
 from .fingerprint import ROOT, shared_code
@@ -22,6 +23,10 @@ def grade_class(args):
     if args.jobs < 1 or args.timeout <= 0:
         print("grade-class: --jobs must be at least 1 and --timeout positive", file=sys.stderr)
         return 2
+    problem = scale_cli.check_engine(args)
+    if problem:
+        print(f"grade-class: {problem}", file=sys.stderr)
+        return 2
     out = Path(args.out)
     work = out / "work"
     shutil.rmtree(work, ignore_errors=True)  # unpacked zips: made afresh, so removed files do not linger
@@ -33,14 +38,17 @@ def grade_class(args):
         return 2
     starter = sorted(Path(args.starter).glob("*.ipynb")) if args.starter else []
     identical = shared_code(submissions, starter)
-    options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=tuple(shlex.split(args.pytest_args)),
+    pytest_args = tuple(shlex.split(args.pytest_args)) + (("--train",) if args.train else ())
+    options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=pytest_args,
                            force=args.force, require_sandbox=not args.allow_unsandboxed)
-    print(f"{len(submissions)} submissions in {args.submissions}; grading with {options.jobs} jobs", file=sys.stderr)
-    outcomes = grade_all(submissions, out, options)
+    print(f"{len(submissions)} submissions in {args.submissions}; grading with {options.jobs} jobs "
+          f"({args.executor})", file=sys.stderr)
+    outcomes = scale_cli.grade_outcomes(args, submissions, out, options)
     for outcome in outcomes:
         write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
                      outcome.submission.notebooks, outcome.problem)
     gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical)
+    write_summary(outcomes, out)
     _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
     return 0
 
@@ -117,6 +125,7 @@ def parser():
     grade.add_argument("--allow-unsandboxed", action="store_true",
                        help="grade even where student code cannot be confined (no Landlock): it then runs "
                             "with your rights and can read the reference solutions")
+    scale_cli.add_engine_arguments(grade)
     grade.set_defaults(handler=grade_class)
 
     rel = commands.add_parser("release", help="build the student repository")
@@ -142,6 +151,7 @@ def parser():
     ci.add_argument("--student", default=os.environ.get("GITHUB_ACTOR", "you"), help="name in the report's title")
     ci.add_argument("--heading", default=classroom.TITLE, help="title of the job summary")
     ci.set_defaults(handler=ci_report)
+    scale_cli.add_commands(commands, main, FORMATS)
     return top
 
 

@@ -6,11 +6,13 @@ per-student timeout, recorded with its reason, and the batch goes on. A thread p
 the subprocesses; the grading itself happens in them.
 """
 
+import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -20,7 +22,7 @@ from .fingerprint import ROOT, grader_version, submission_key
 from .progress import Progress
 from .results import ResultsError, load
 
-RESULTS, EXECUTED, LOG, KEY = "results.json", "executed", "grading.log", "grading-key"
+RESULTS, EXECUTED, LOG, KEY, DONE = "results.json", "executed", "grading.log", "grading-key", "done.json"
 GRADED, PROBLEMS, ERROR, TIMEOUT, NOT_GRADED = "graded", "graded with problems", "error", "timeout", "not graded"
 
 
@@ -49,7 +51,7 @@ class Outcome:
         return self.submission.student
 
 
-def _child_environment(jobs):
+def child_environment(jobs):
     """Share the cores: torch in each kernel would otherwise start a thread per core."""
     env = dict(os.environ)
     threads = str(max(1, (os.cpu_count() or 1) // max(jobs, 1)))
@@ -90,6 +92,7 @@ def _last_line(path):
 def run_grader(submission_path, folder, options, env=None):
     """Grade one submission into ``folder``; (status, problem, seconds). Never raises for the
     submission's sake: a grader that crashes or hangs is reported, not propagated."""
+    folder, submission_path = Path(folder).resolve(), Path(submission_path).resolve()   # it runs from ROOT
     folder.mkdir(parents=True, exist_ok=True)
     for stale in (folder / RESULTS, folder / KEY):
         stale.unlink(missing_ok=True)
@@ -152,13 +155,59 @@ def student_folders(submissions, out):
     return folders
 
 
-def grade_all(submissions, out, options, progress_stream=None):
-    """Grade every submission (reusing unchanged results); one ``Outcome`` per submission."""
+def run_with_retry(submission_path, folder, options, env=None):
+    """``run_grader``, once more when the grader itself crashed (exited without results): a crash
+    is more often the machine's (a killed process, a full disk) than the submission's. A timeout
+    is the grader's own limit and is not retried. (status, problem, seconds, attempts)."""
+    status, problem, seconds = run_grader(submission_path, folder, options, env)
+    if status != ERROR:
+        return status, problem, seconds, 1
+    status, retried, more = run_grader(submission_path, folder, options, env)
+    return status, f"{retried} (also on a second try)" if status == ERROR else retried, seconds + more, 2
+
+
+def write_marker(folder, key, status, problem, seconds, attempts):
+    """Say, atomically, that this student is finished in this run (any engine's driver polls for it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    partial = folder / (DONE + ".partial")
+    partial.write_text(json.dumps({"key": key, "status": status, "problem": problem, "seconds": seconds,
+                                   "attempts": attempts}))
+    os.replace(partial, folder / DONE)
+
+
+def read_marker(folder, key):
+    """(status, problem, seconds) of a finished grading of ``key`` in ``folder``, or None."""
+    try:
+        data = json.loads((folder / DONE).read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("key") != key:
+        return None
+    return data.get("status", ERROR), str(data.get("problem", "")), float(data.get("seconds", 0.0))
+
+
+def grade_student(submission_path, folder, key, options, env=None):
+    """What every engine runs for one student: grade (retrying a crash once), keep the cache key
+    only for a finished run, leave the marker. Runs in a thread here, in an array task on Slurm."""
+    (folder / DONE).unlink(missing_ok=True)
+    status, problem, seconds, attempts = run_with_retry(submission_path, folder, options, env)
+    if status == GRADED:
+        (folder / KEY).write_text(key)   # only a finished run is worth reusing
+    write_marker(folder, key, status, problem, seconds, attempts)
+    return status, problem, seconds
+
+
+def plan(submissions, out, options, select=None):
+    """Every submission's ``Outcome`` (cached ones already read back) and what still needs grading:
+    {cache key: [outcomes sharing those files]}. ``select`` (students) grades only a shard of the
+    class; folder names are still chosen over the whole class, so every shard names alike."""
     version = grader_version()
     settings = {"pytest_args": list(options.pytest_args), "require_sandbox": options.require_sandbox}
     folders = student_folders(submissions, out)
     outcomes, pending = [], {}
     for submission in submissions:
+        if select is not None and submission.student not in select:
+            continue
         outcome = Outcome(submission, folders[submission.student], GRADED)
         outcomes.append(outcome)
         if submission.problem:
@@ -174,26 +223,51 @@ def grade_all(submissions, out, options, progress_stream=None):
                 continue
             outcome.cached, outcome.status, outcome.problem = False, GRADED, ""
         pending.setdefault(key, []).append(outcome)
+    return outcomes, pending
 
-    progress = Progress(sum(len(group) for group in pending.values()), progress_stream)
-    env = _child_environment(options.jobs)
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = {pool.submit(run_grader, group[0].submission.path, group[0].folder, options, env): key
-                   for key, group in pending.items()}
-        for future in as_completed(futures):
-            key = futures[future]
-            first = pending[key][0]
-            status, problem, seconds = future.result()
-            if status == GRADED:
-                (first.folder / KEY).write_text(key)  # only a finished run is worth reusing
-            for outcome in pending[key]:
-                if outcome is not first:
-                    _copy_run(first.folder, outcome.folder)
-                outcome.status, outcome.problem, outcome.seconds = status, problem, seconds
-                outcome.same_run_as = [o.student for o in pending[key] if o is not outcome]
-                if status == GRADED:
-                    _classify(outcome)
-                score = f"{outcome.run.score:g}/{outcome.run.max_score:g}" if outcome.run else outcome.status
-                progress.advance(f"{outcome.student}: {score} ({seconds:.0f} s)", outcome.status != GRADED)
-    progress.close()
+
+def settle(group, status, problem, seconds, progress):
+    """Give every student of one graded group (identical files) the run's outcome."""
+    first = group[0]
+    for outcome in group:
+        if outcome is not first:
+            _copy_run(first.folder, outcome.folder)
+        outcome.status, outcome.problem, outcome.seconds = status, problem, seconds
+        outcome.same_run_as = [o.student for o in group if o is not outcome]
+        if status == GRADED:
+            _classify(outcome)
+        score = f"{outcome.run.score:g}/{outcome.run.max_score:g}" if outcome.run else outcome.status
+        progress.advance(f"{outcome.student}: {score} ({seconds:.0f} s)", outcome.status != GRADED)
+
+
+def finish(outcomes):
     return sorted(outcomes, key=lambda o: o.student.lower())
+
+
+def _slot_env(base, slots):
+    """Each pool thread keeps one slot (a GPU, for training) for its life: no queue needed."""
+    taken, local = iter(range(len(slots))), threading.local()
+
+    def claim():
+        local.env = {**base, **slots[next(taken)]}
+
+    return claim, lambda: getattr(local, "env", base)
+
+
+def grade_all(submissions, out, options, progress_stream=None, select=None, slots=None):
+    """Grade every submission on this machine (reusing unchanged results); one ``Outcome`` each.
+    ``slots``: one environment per worker (``gpus.worker_slots``); default ``options.jobs`` alike."""
+    outcomes, pending = plan(submissions, out, options, select)
+    progress = Progress(sum(len(group) for group in pending.values()), progress_stream)
+    slots = slots or [{}] * max(1, options.jobs)
+    claim, env_of = _slot_env(child_environment(len(slots)), slots)
+
+    def work(key, group):
+        return grade_student(group[0].submission.path, group[0].folder, key, options, env_of())
+
+    with ThreadPoolExecutor(max_workers=len(slots), initializer=claim) as pool:
+        futures = {pool.submit(work, key, group): key for key, group in pending.items()}
+        for future in as_completed(futures):
+            settle(pending[futures[future]], *future.result(), progress)
+    progress.close()
+    return finish(outcomes)

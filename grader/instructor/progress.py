@@ -1,4 +1,5 @@
-"""A progress bar for the batch grader: redrawn in place on a terminal, one line per student in a log."""
+"""A progress bar for the whole class, whatever engine grades it: redrawn in place on a terminal,
+one line per student in a log; both with the time left, estimated from the students so far."""
 
 import sys
 import time
@@ -25,12 +26,19 @@ class Progress:
         if self.live:
             self._draw(label)
         else:
-            print(f"[{self.done}/{self.total}] {label}", file=self.stream, flush=True)
+            print(f"[{self.done}/{self.total}] {label}{self._eta(least=1)}", file=self.stream, flush=True)
+
+    def _eta(self, least=0.0):
+        """The time left at the pace so far; a log leaves out estimates under ``least`` seconds."""
+        if not 0 < self.done < self.total:
+            return ""
+        left = (time.monotonic() - self.started) / self.done * (self.total - self.done)
+        return f"  eta {_clock(left)}" if left >= least else ""
 
     def _draw(self, label):
         elapsed = time.monotonic() - self.started
         filled = self.width * self.done // max(self.total, 1)
-        eta = f"  eta {_clock(elapsed / self.done * (self.total - self.done))}" if 0 < self.done < self.total else ""
+        eta = self._eta()
         line = (f"\r[{'#' * filled}{'.' * (self.width - filled)}] {self.done}/{self.total}"
                 f"  problems {self.problems}  {_clock(elapsed)}{eta}  {label[:40]}")
         print(f"{line:<110}", end="", file=self.stream, flush=True)

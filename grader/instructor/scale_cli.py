@@ -1,0 +1,127 @@
+"""The command line of grading at scale: engine options of ``grade-class`` and the shard commands.
+
+``grade-class`` picks its engine here (this machine's thread pool, submitit's local executor or
+Slurm job arrays), runs its GPU workers with ``--train`` and grades one shard with ``--shard``;
+``fetch-roster`` and ``merge-shards`` (with ``python -m grader.instructor.shards N`` for the
+matrix) are the steps of the sharded re-grade
+workflow (.github/workflows/regrade.yml), runnable here as they run there.
+"""
+
+import sys
+from pathlib import Path
+
+from . import shards
+from .arrays import EXECUTORS, ArrayOptions, grade_array
+from .batch import NOT_GRADED, finish, grade_all, plan
+from .gpus import visible_gpus, worker_slots
+
+MERGE_MISSING = "no shard graded this submission (its shard failed or has not run): re-run that shard"
+
+
+def add_engine_arguments(grade):
+    """Options of ``grade-class`` beyond one machine."""
+    grade.add_argument("--executor", choices=("threads", *EXECUTORS), default="threads",
+                       help="threads: this machine (default); local: submitit's local executor (the Slurm "
+                            "code path without Slurm); slurm: job arrays through submitit")
+    grade.add_argument("--students-per-task", type=int, default=8, help="students packed into one array task")
+    grade.add_argument("--concurrent", type=int, default=None,
+                       help="array tasks running at once (default --jobs)")
+    grade.add_argument("--partition", default="", help="Slurm partition (default: the cluster's)")
+    grade.add_argument("--gpus-per-task", type=int, default=None, help="GPUs per array task (default 1 with --train)")
+    grade.add_argument("--time-limit", type=float, default=0.0,
+                       help="minutes per array task, a backstop (default: from --timeout and the pack)")
+    grade.add_argument("--train", action="store_true",
+                       help="run the GPU training checks: one worker per visible GPU (CUDA_VISIBLE_DEVICES), "
+                            "more where its memory allows")
+    grade.add_argument("--shard", type=int, default=None, help="grade only this shard of the class (0-based)")
+    grade.add_argument("--shards", type=int, default=1, help="how many shards the class is split into")
+    grade.add_argument("--merge-only", action="store_true",
+                       help="grade nothing: write the gradebook, feedback and summary from the student folders "
+                            "already in --out (merged shards); the missing are reported")
+
+
+def check_engine(args):
+    """A usage problem with the engine options, or ""."""
+    if args.students_per_task < 1 or (args.concurrent is not None and args.concurrent < 1):
+        return "--students-per-task and --concurrent must be at least 1"
+    if args.shard is not None:
+        try:
+            shards.check_shards(args.shard, args.shards)
+        except shards.RosterError as error:
+            return str(error)
+    return ""
+
+
+def _selected(args, submissions):
+    if args.shard is None:
+        return None
+    return shards.in_shard([s.student for s in submissions], args.shard, args.shards)
+
+
+def _merge_only(submissions, out, options, select):
+    outcomes, pending = plan(submissions, out, options, select)
+    for group in pending.values():
+        for outcome in group:
+            outcome.status, outcome.problem = NOT_GRADED, MERGE_MISSING
+    return finish(outcomes)
+
+
+def grade_outcomes(args, submissions, out, options):
+    """Grade with the engine ``args`` name; one ``Outcome`` per (selected) submission."""
+    select = _selected(args, submissions)
+    if args.merge_only:
+        return _merge_only(submissions, out, options, select)
+    if args.executor == "threads":
+        slots = None
+        if args.train:
+            slots = worker_slots(visible_gpus())
+            if not slots:
+                raise SystemExit("grade-class --train: no GPU is visible (nvidia-smi, CUDA_VISIBLE_DEVICES)")
+        return grade_all(submissions, out, options, select=select, slots=slots)
+    array = ArrayOptions(executor=args.executor, students_per_task=args.students_per_task,
+                         concurrent=args.concurrent or args.jobs, partition=args.partition,
+                         gpus_per_task=args.gpus_per_task if args.gpus_per_task is not None else int(args.train),
+                         time_limit_min=args.time_limit)
+    return grade_array(submissions, out, options, array, select=select)
+
+
+def fetch_roster(args):
+    try:
+        failed = shards.fetch_repositories(args.roster, args.shard, args.shards, args.into)
+    except shards.RosterError as error:
+        print(f"fetch-roster: {error}", file=sys.stderr)
+        return 2
+    for entry, problem in failed:
+        print(f"fetch-roster: could not clone {entry}: {problem}", file=sys.stderr)
+    print(f"shard {args.shard}/{args.shards}: {len(list(Path(args.into).iterdir()))} repositories in {args.into}")
+    return 0
+
+
+def merge_shards(args, grade_class_main):
+    """Collect the shards' student folders into --out, then let grade-class write the gradebook."""
+    out = Path(args.out)
+    roster = Path(args.roster)
+    class_folder = roster if roster.is_dir() else out / "class"
+    copied = shards.collect(args.shard_outputs, out, None if roster.is_dir() else class_folder)
+    print(f"merged {copied} student folders from {len(args.shard_outputs)} shards", file=sys.stderr)
+    argv = ["grade-class", str(class_folder), "--out", str(out), "--merge-only", "--format", args.format,
+            "--pytest-args", args.pytest_args, *(["--allow-unsandboxed"] if args.allow_unsandboxed else [])]
+    return grade_class_main(argv)
+
+
+def add_commands(commands, grade_class_main, formats):
+    fetch = commands.add_parser("fetch-roster", help="clone one shard's repositories from a roster file")
+    fetch.add_argument("roster", help="text file: owner/name (or a clone URL) per line")
+    fetch.add_argument("--shard", type=int, required=True)
+    fetch.add_argument("--shards", type=int, required=True)
+    fetch.add_argument("--into", required=True, help="folder to clone into, one sub-folder per repository")
+    fetch.set_defaults(handler=fetch_roster)
+
+    merge = commands.add_parser("merge-shards", help="merge shards' results into one gradebook")
+    merge.add_argument("roster", help="the class folder the shards graded, or the roster file they fetched")
+    merge.add_argument("shard_outputs", nargs="+", help="each shard's --out folder (its uploaded artifact)")
+    merge.add_argument("--out", required=True)
+    merge.add_argument("--format", choices=formats, default="md")
+    merge.add_argument("--pytest-args", default="", help="as the shards were given (part of the cache key)")
+    merge.add_argument("--allow-unsandboxed", action="store_true", help="as the shards were given")
+    merge.set_defaults(handler=lambda args: merge_shards(args, grade_class_main))
