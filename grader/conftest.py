@@ -85,7 +85,7 @@ def save_executed(session, directory):
     """The executed notebooks, for the feedback report; a failure here never costs the grade."""
     for label, kernel in session.kernels.items():
         try:
-            directory.mkdir(parents=True, exist_ok=True)
+            (directory / label).parent.mkdir(parents=True, exist_ok=True)   # a label may be nested: part1/hw.ipynb
             nbformat.write(kernel.nb, str(directory / label))
         except Exception as error:  # disk full, odd outputs: the scores still stand
             warnings.warn(f"could not save the executed {label}: {type(error).__name__}: {error}")
@@ -109,6 +109,7 @@ def pytest_sessionfinish(session, exitstatus):
         notes=grading.execution_notes() if grading is not None else [],
         error=error or "",
         sandbox=(grading.sandbox_note() if grading is not None else None) or "",
+        limits=grading.limits_held() if grading is not None else "",
         seconds=time.monotonic() - state.get("started", time.monotonic()),
         execution_seconds=grading.execution_seconds if grading is not None else 0.0)
     path = config.getoption("--results", default=None)

@@ -13,7 +13,7 @@ from .items import ITEMS
 
 PASSED, FAILED, SKIPPED, GRADER_ERROR = "passed", "failed", "skipped", "grader error"
 WITHHELD = "scored by the course's grader"   # left out of a student's copy; its points are the course's
-VERSION = 1  # of the dictionary form; a reader refuses any other
+VERSION = 2  # of the dictionary form; a reader refuses any other (2: ``limits``)
 
 
 class RecordError(ValueError):
@@ -119,6 +119,7 @@ class GradingRecord:
     sandbox: str = ""                            # "not sandboxed: <why>"; "" when every kernel ran confined
     seconds: float = 0.0                         # the whole grading, wall time
     execution_seconds: float = 0.0               # executing the notebooks, before any check ran
+    limits: str = ""                             # the sandbox's limits that held in every kernel, in words
 
     def totals(self):
         return totals(self.checks)
@@ -147,7 +148,7 @@ class GradingRecord:
     def to_dict(self):
         return {"version": VERSION, "checks": [c.to_dict() for c in self.checks], "notes": list(self.notes),
                 "error": self.error, "sandbox": self.sandbox, "seconds": self.seconds,
-                "execution_seconds": self.execution_seconds}
+                "execution_seconds": self.execution_seconds, "limits": self.limits}
 
     @classmethod
     def from_dict(cls, data):
@@ -165,7 +166,7 @@ class GradingRecord:
 _CHECK_FIELDS = {"name": str, "item": str, "section": str, "points": Fraction, "max_points": Fraction,
                  "status": str, "feedback": str, "hidden": bool, "seconds": float}
 _RECORD_FIELDS = {"version": int, "checks": list, "notes": list, "error": str, "sandbox": str,
-                  "seconds": float, "execution_seconds": float}
+                  "seconds": float, "execution_seconds": float, "limits": str}
 
 
 def _fields(data, spec, where):

@@ -36,7 +36,7 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
         tests.append(test)
     payload = {"score": record.score, "max_score": record.max_score,
                "execution_time": round(record.seconds, 2), "output_format": "md", "tests": tests,
-               "extra_data": {"sandbox": record.sandbox or "confined (Landlock)",
+               "extra_data": {"sandbox": record.sandbox or f"confined: {record.limits or 'Landlock'}",
                               "record": record.without_hidden_feedback().to_dict()}}
     lines = []
     if record.error:

@@ -158,6 +158,23 @@ class GradingSession:
                 reasons.add(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
         return f"not sandboxed: {'; '.join(sorted(reasons))}" if reasons else None
 
+    def limits_held(self):
+        """Which of the sandbox's limits held in every kernel, in words, for the record: where the
+        grader runs as an ordinary user (a Slurm job), the process cap is RLIMIT_NPROC, say."""
+        held = None
+        for kernel in self.kernels.values():
+            status = kernel.sandbox_status or {}
+            found = set()
+            if status.get("confined"):
+                found.add("Landlock file and network rules")
+            if status.get("socket_filter") is True:
+                found.add("socket filter")
+            for key in ("processes", "open_files", "capabilities"):
+                if isinstance(status.get(key), str) and status[key] not in ("not capped", "could not be dropped"):
+                    found.add(f"{key.replace('_', ' ')}: {status[key]}")
+            held = found if held is None else held & found
+        return "; ".join(sorted(held or ()))
+
     def execution_notes(self):
         notes = []
         if self.sandbox_note():

@@ -107,7 +107,7 @@ MALFORMED = {
     "seconds as a string": (_set(("seconds",), "12"), "'seconds' must be a finite number"),
     "seconds as a bool": (_set(("checks", 0, "seconds"), True), "'seconds' must be a finite number"),
     "seconds not finite": (_set(("execution_seconds",), float("nan")), "'execution_seconds' must be a finite"),
-    "another version": (_set(("version",), 2), "version 2"),
+    "another version": (_set(("version",), 1), "version 1; this grader reads version 2"),
 }
 
 
@@ -190,3 +190,18 @@ def test_a_students_table_says_what_the_course_grader_scores_besides():
     assert "also scores" not in score_table(checks)
     shown = score_table(checks, kept_by_course=Fraction(7, 3))
     assert "also scores 2.33 points" in shown and "out of 5.33 there" in shown
+
+
+def test_the_record_says_which_sandbox_limits_held_in_every_kernel():
+    from grader.session import GradingSession
+
+    user = {"confined": True, "socket_filter": True, "processes": "at most 256 more for this user (RLIMIT_NPROC)",
+            "open_files": "at most 1024", "capabilities": "dropped"}
+    weaker = dict(user, socket_filter="not installed: EPERM")
+    kernels = {"a.ipynb": SimpleNamespace(sandbox_status=user), "b.ipynb": SimpleNamespace(sandbox_status=weaker)}
+    held = GradingSession.limits_held(SimpleNamespace(kernels=kernels))
+    assert held == ("Landlock file and network rules; capabilities: dropped; open files: at most 1024; "
+                    "processes: at most 256 more for this user (RLIMIT_NPROC)")   # no socket filter: one lacked it
+    record = GradingRecord([], limits=held)
+    assert GradingRecord.from_dict(json.loads(json.dumps(record.to_dict()))).limits == held
+    assert gradescope_json(record)["extra_data"]["sandbox"] == f"confined: {held}"
