@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -55,13 +56,14 @@ def grade(python, cwd, notebook, out):
 
 
 def grade_both_ways(env, notebook, out):
-    """(instructor's record, release-local record) for one notebook."""
+    """(instructor's record, release-local record) for one notebook, both gradings at once."""
     out = Path(out)
     (out / "instructor").mkdir(parents=True, exist_ok=True)
     (out / "release").mkdir(parents=True, exist_ok=True)
-    instructor = grade(sys.executable, REPO, notebook, out / "instructor")
-    local = grade(env.python, env.release, notebook, out / "release")
-    return instructor, local
+    with ThreadPoolExecutor(2) as pool:
+        instructor = pool.submit(grade, sys.executable, REPO, notebook, out / "instructor")
+        local = pool.submit(grade, env.python, env.release, notebook, out / "release")
+        return instructor.result(), local.result()
 
 
 def _checks(record):
