@@ -15,6 +15,7 @@ import importlib.util
 import unittest
 
 from .items import ITEMS
+from .stored_references import in_release
 from .verdicts import CheckSkipped
 
 WITHOUT_SOLUTIONS = "checked by your instructor's grader (CI): this copy of the homework has no reference solutions"
@@ -26,7 +27,8 @@ class ReferenceUnavailable(CheckSkipped, unittest.SkipTest):
 
 
 def solutions_available():
-    return importlib.util.find_spec("solutions") is not None
+    """A student release never looks for ``solutions``, even where its environment could find one."""
+    return not in_release() and importlib.util.find_spec("solutions") is not None
 
 
 def reference(name):
