@@ -64,7 +64,7 @@ class CheckReport:
             for r in results:
                 mark = MARKS.get(r.status, FAILED_MARK)[0]
                 lines.append(f"  {mark} {_title(r)} ({_points(r.points, r.max_points)})"
-                             + ("" if r.passed else f": {r.feedback if r.status == WITHHELD else r.label}"))
+                             + ("" if r.passed else f": {r.headline}"))
                 if not r.passed and not r.hidden and not r.skipped and r.feedback:
                     lines.extend("      " + line for line in r.feedback.splitlines())
         lines.append("\n" + PREVIEW.replace("`", ""))
@@ -81,8 +81,7 @@ class CheckReport:
                          f'{_points(got, full)}<ul style="margin:.2em 0;padding-left:1.2em;list-style:none">')
             for r in results:
                 mark, colour = MARKS.get(r.status, FAILED_MARK)
-                shown = r.feedback if r.status == WITHHELD else r.label
-                status = "" if r.passed else f" — <b>{html.escape(shown)}</b>"
+                status = "" if r.passed else f" — <b>{html.escape(r.headline)}</b>"
                 parts.append(f'<li><span style="color:{colour}">{mark}</span> {html.escape(_title(r))} '
                              f'<span style="color:#6e7781">({_points(r.points, r.max_points)})</span>{status}')
                 if not r.passed and not r.hidden and not r.skipped and r.feedback:

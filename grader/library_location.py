@@ -16,10 +16,13 @@ _FIND = ("import importlib.util as u; s = u.find_spec('d2l'); "
 
 
 def package_dir(name):
+    """The folder this process imports ``name`` from (a package's own, a module's parent), or None."""
     spec = importlib.util.find_spec(name)
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None:
         return None
-    return Path(list(spec.submodule_search_locations)[0]).resolve()
+    if spec.submodule_search_locations:
+        return Path(list(spec.submodule_search_locations)[0]).resolve()
+    return Path(spec.origin).resolve().parent if spec.origin else None
 
 
 def kernels_library(python=sys.executable):

@@ -65,6 +65,16 @@ class CheckResult:
         return self.status in (SKIPPED, WITHHELD)
 
     @property
+    def secret(self):
+        """Feedback kept from students: a hidden check's (a placeholder's only says what it is worth)."""
+        return self.hidden and self.status != WITHHELD
+
+    @property
+    def headline(self):
+        """The status line a check cell shows: a placeholder's own text says what it is worth."""
+        return self.feedback if self.status == WITHHELD else self.label
+
+    @property
     def label(self):
         """The status as reports show it: hidden checks say so, whatever their result."""
         return f"hidden, {self.status}" if self.hidden and self.status != PASSED else self.status
@@ -141,8 +151,7 @@ class GradingRecord:
 
     def without_hidden_feedback(self):
         """A copy fit for students' eyes: hidden checks keep their name, points and status only."""
-        return replace(self, checks=[replace(c, feedback="") if c.hidden and c.status != WITHHELD else c
-                                     for c in self.checks],
+        return replace(self, checks=[replace(c, feedback="") if c.secret else c for c in self.checks],
                        notes=list(self.notes))
 
     def to_dict(self):

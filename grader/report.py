@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .record import WITHHELD, GradingRecord, apportioned, exact
+from .record import GradingRecord, apportioned, exact
 
 
 def as_record(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
@@ -24,8 +24,7 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
     scores = apportioned(r.points for r in record.checks)   # they add up to the total, as Gradescope adds them
     maxima = apportioned(r.max_points for r in record.checks)
     for r, score, max_score in zip(record.checks, scores, maxima):
-        secret = r.hidden and r.status != WITHHELD   # a placeholder's text only says what it is worth
-        output = f"**{r.label}**" if secret else f"**{r.label}**\n\n{r.feedback}".strip()
+        output = f"**{r.label}**" if r.secret else f"**{r.label}**\n\n{r.feedback}".strip()
         test = {"name": r.name, "score": score, "max_score": max_score,
                 "status": "passed" if r.passed else "failed", "output": output,
                 "output_format": "md", "visibility": "after_published" if r.hidden else "visible",

@@ -9,7 +9,6 @@ import traceback
 from .cell_failures import point_to_cause
 from .checks import ALL_CHECKS
 from .checks.base import CheckFailed, CheckSkipped
-from .verdicts import CheckWithheld
 from .items import ITEMS
 from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
 from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, WITHHELD, CheckResult, exact, rounded
@@ -35,9 +34,11 @@ def run_check(session, check):
         """Feedback that points to the cell behind a NameError."""
         return point_to_cause(text, session.cell_failures())
 
+    if check.withheld:   # before any probe: 0 of 0 whatever the notebook holds
+        worth = rounded(full, 2)
+        return result(0, WITHHELD, f"{'hidden, ' if check.hidden else ''}{WITHHELD} "
+                                   f"({worth:g} point{'' if worth == 1 else 's'})", out_of=0)
     try:
-        if check.withheld:
-            raise CheckWithheld()   # before the probe: it scores 0 of 0 whatever the notebook holds
         reason = check.skip_reason() if check.skip_reason is not None else None
         if reason:
             raise CheckSkipped(reason)
@@ -46,10 +47,6 @@ def run_check(session, check):
         probe = session.probe(check.item, check.helpers)  # first: a missing item is "not submitted"
         message = check.run(probe)
         return result(full, PASSED, message or "")
-    except CheckWithheld:
-        worth = rounded(full, 2)
-        return result(0, WITHHELD, f"{'hidden, ' if check.hidden else ''}{WITHHELD} "
-                                   f"({worth:g} point{'' if worth == 1 else 's'})", out_of=0)
     except CheckSkipped as skipped:
         return result(0.0, SKIPPED, skipped.reason, out_of=0.0)
     except CheckFailed as failed:

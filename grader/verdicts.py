@@ -10,11 +10,6 @@ class CheckFailed(Exception):
         self.feedback, self.fraction = feedback, fraction
 
 
-class CheckWithheld(Exception):
-    """The check stays with the course's grader (a hidden check, or one whose oracle is an answer):
-    a student's copy of the grader lists it with the points the course's grader gives it."""
-
-
 class CheckSkipped(Exception):
     """The check cannot run here (no GPU, no reference solutions in a student's copy).
 

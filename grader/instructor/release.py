@@ -13,6 +13,7 @@ from pathlib import Path
 
 import nbformat
 
+from ..checks import WITHHELD_MODULES as CHECK_MODULES_KEPT
 from ..notebooks import clear_outputs
 from ..setup_cell import add_setup_cell, install_url
 from .fingerprint import ROOT
@@ -21,7 +22,7 @@ from .release_store import write_release_store
 COPIED_TREES = ("assignment", "d2l", "grader")
 COPIED_FILES = (".gitignore",)
 INSTRUCTOR_ONLY = ("# >>> instructor only", "# <<< instructor only")   # Makefile lines a release leaves out
-WITHHELD_MODULES = ("grader/checks/hidden.py", "grader/checks/course_only.py")   # the course keeps these checks
+WITHHELD_MODULES = tuple(f"grader/checks/{name}.py" for name in CHECK_MODULES_KEPT)   # the course keeps these
 LEFT_OUT = ("grader/instructor", "grader/stored", *WITHHELD_MODULES)
 FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", *WITHHELD_MODULES)
 STORE = Path("grader/stored")   # written for the release: the references' reports, the checks left out

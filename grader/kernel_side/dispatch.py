@@ -61,6 +61,7 @@ class Agent:
             reply = Reply(nonce=nonce, ok=False, kind="exception", message=_error_text(error))
         return reply.to_wire()
 
+    @contextlib.contextmanager
     def swapped(self, request):
         """While the request runs: the book's versions of its helpers in the student's namespace, and
         the course library's own copy of the graded item refusing to answer for it."""
@@ -68,11 +69,9 @@ class Agent:
             target = self.lookup(request.name)
         except LookupError:
             target = None
-        guard = OwnCodeOnly(request.item, extra_holders=(stand_ins, stand_ins.book_models_made()))
-        stack = contextlib.ExitStack()
-        stack.enter_context(guard)
-        stack.enter_context(HelperSwap(get_ipython().user_ns, request.helpers, target))
-        return stack
+        with OwnCodeOnly(request.item, extra_holders=(stand_ins, stand_ins.book_models_made())), \
+                HelperSwap(get_ipython().user_ns, request.helpers, target):
+            yield
 
     @staticmethod
     def built(value):

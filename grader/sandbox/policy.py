@@ -9,7 +9,6 @@ inside site-packages): such a folder is opened for listing only and its other en
 """
 
 import glob
-import importlib.util
 import json
 import os
 import sys
@@ -17,6 +16,8 @@ import sysconfig
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ..library_location import package_dir
 
 SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/proc", "/sys")
 # What the C library, Python, torch and matplotlib read under /etc; not /etc as a whole (shadow, ssh...).
@@ -57,15 +58,6 @@ class KernelPolicy:
         return Path(path)
 
 
-def _package_dir(name):
-    spec = importlib.util.find_spec(name)
-    if spec is None:
-        return None
-    if spec.submodule_search_locations:
-        return Path(list(spec.submodule_search_locations)[0]).resolve()
-    return Path(spec.origin).resolve().parent if spec.origin else None
-
-
 def interpreter_paths():
     """The prefixes and library folders that ``python -I`` of this interpreter reads."""
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix, str(Path(sys.executable).parent)}
@@ -78,7 +70,7 @@ def hidden_paths(extra=()):
     """What no kernel may read, wherever it lies."""
     hidden = {REPO / "tests", REPO / ".git", Path.home(), Path(tempfile.gettempdir())}
     for name in ("solutions", "grader"):
-        location = _package_dir(name)
+        location = package_dir(name)
         if location is not None:
             hidden.add(location)
     data = os.environ.get("FASHION_MNIST_DIR")
@@ -126,7 +118,7 @@ def kernel_policy(workdir, private_tmp, data_dir=None, limits=None, cgroup=None,
     """The policy for one kernel: read the interpreter, ``d2l``, ``data_dir``; write ``workdir`` and ``private_tmp``."""
     limits = limits or KernelLimits()
     allowed = [*SYSTEM_READ, *(f"/etc/{name}" for name in ETC_READ), *interpreter_paths()]
-    d2l = _package_dir("d2l")
+    d2l = package_dir("d2l")
     if d2l is not None:
         allowed.append(d2l)
     if data_dir:
