@@ -8,7 +8,7 @@ epochs and batch size, on the grader's staged training split, and both are score
 way on the test split. The d2l-style recipe is the book's data path: a Dataset that turns one
 uint8 image at a time into a PIL image, resizes it (bilinear) and converts it to a float tensor,
 batched by a ``torch.utils.data.DataLoader`` with worker processes, each batch copied to the
-device. The grader's recipe is ``grader/kernel_side/training.py``: whole splits on the device as
+device. The grader's recipe is ``grader/kernel_side/training_loop.py``: whole splits on the device as
 uint8, resized there per batch, no workers, plus the recipe's channels-last / bf16 settings.
 Prints wall time, seconds per epoch and final test accuracy for both, and the speed-up.
 """
@@ -31,7 +31,7 @@ from d2l import fashion_mnist  # noqa: E402
 from d2l import torch as d2l  # noqa: E402
 from d2l.board import TextBoard  # noqa: E402
 from grader.items import ITEMS  # noqa: E402
-from grader.kernel_side.training import fit, uncapped  # noqa: E402
+from grader.kernel_side.training_loop import fit, uncapped  # noqa: E402
 from grader.training.data import VAL_SIZE, stage  # noqa: E402
 from grader.training.measure import accuracy  # noqa: E402
 from grader.training.recipes import RECIPES  # noqa: E402

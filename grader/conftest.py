@@ -7,7 +7,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .checks import WITHHELD_CHECKS, training
+from .checks import WITHHELD_CHECKS, trained_accuracy
 from .kernel import ExecutionLimits
 from .library_location import library_mismatch
 from .report import gradescope_json, score_table, write_results
@@ -48,7 +48,7 @@ def pytest_configure(config):
     mismatch = library_mismatch()
     if mismatch:
         raise pytest.UsageError(f"grading cannot start: {mismatch}")
-    training.enable(config.getoption("--train", default=False))
+    trained_accuracy.enable(config.getoption("--train", default=False))
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
 

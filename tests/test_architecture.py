@@ -163,4 +163,4 @@ def test_the_detectors_work_on_a_cycle_and_a_private_call(tmp_path):
     planted.write_text("import grader.probe as probe\nfrom grader.kernel import _x\nprobe._secret()\n")
     assert sorted(private_uses(planted)) == ["from grader.kernel import _x", "probe._secret"]
     assert find_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == [["a", "b", "c", "a"]]
-    assert imports_of(GRADER / "checks" / "training.py") >= {"grader.training", "grader.training.trusted"}
+    assert imports_of(GRADER / "checks" / "trained_accuracy.py") >= {"grader.training", "grader.training.trusted"}

@@ -4,9 +4,9 @@ Run in-process (tests/in_process.py)."""
 
 import pytest
 
-from grader.checks.models import model_checks
+from grader.checks.model_compare import model_checks
 from grader.layers import in_call_order, match_layers
-from grader.checks.sec_models import reference_factory
+from grader.checks.architectures import reference_factory
 from grader.kernel_side.model_report import run_model
 from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS

@@ -15,7 +15,7 @@ from d2l import fashion_mnist
 from grader.kernel import ExecutionLimits
 from grader.scoring import run_check
 from grader.session import GradingSession
-from grader.checks import training
+from grader.checks import trained_accuracy as training
 from solutions.fill import solved
 
 ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignment"

@@ -8,7 +8,7 @@ import pytest
 
 from grader.scoring import run_check
 from grader.session import GradingSession
-from grader.checks.training import training_check
+from grader.checks.trained_accuracy import training_check
 from grader.training.recipes import RECIPES
 from notebook_factory import IMPORTS, QUICK, write_notebook
 from solutions.fill import reference_definitions

@@ -9,11 +9,11 @@ import importlib
 
 from ..items import ITEMS
 from ..stored_references import in_release
-from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, sec_models, training  # training: GPU, opt-in
+from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, architectures, trained_accuracy  # trained_accuracy: GPU, opt-in
 from .withheld import placeholders
 
-PUBLIC_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *sec_models.CHECKS,
-                 *interfaces.CHECKS, *training.CHECKS]
+PUBLIC_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *architectures.CHECKS,
+                 *interfaces.CHECKS, *trained_accuracy.CHECKS]
 WITHHELD_MODULES = ("hidden", "course_only")
 
 

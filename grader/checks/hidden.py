@@ -7,13 +7,13 @@ from hypothesis import strategies as st
 
 from . import strategies as domain
 from .base import graded
-from .models import model_checks
+from .model_compare import model_checks
 from .properties import agrees_with
 from .sec7_1 import exact, local
 from .sec7_2 import cross_correlation, learns, summed_sizes
 from .sec7_3 import output_shape, same_shape
 from .sec7_5 import avg_pool_strided, max_pool
-from .sec_models import reference_factory
+from .architectures import reference_factory
 
 
 @st.composite

@@ -51,9 +51,9 @@ def _connection_file(argv):
 
 def main():
     policy = _take_policy(sys.argv)
-    sandbox = _load_sibling("sandbox")
+    confinement = _load_sibling("confinement")
     supervised = sandbox.start_supervised(policy)   # returns only in the kernel process
-    sandbox.confine(policy, _connection_file(sys.argv), supervised, _load_sibling("landlock"), _load_sibling("seccomp"))
+    confinement.confine(policy, _connection_file(sys.argv), supervised, _load_sibling("landlock"), _load_sibling("seccomp"))
     sys.meta_path.insert(0, HideGraderPackages())
     from ipykernel import kernelapp
 

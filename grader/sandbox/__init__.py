@@ -2,7 +2,7 @@
 
 ``fence`` owns one kernel's fenced space and launch; ``policy`` says what a kernel may read and
 write, ``environment`` what it inherits, ``cgroups`` how its processes are capped and killed;
-``kernel_side/sandbox.py`` applies them inside the kernel before any student code runs.
+``kernel_side/confinement.py`` applies them inside the kernel before any student code runs.
 ``support`` says whether this machine can confine at all.
 """
 

@@ -2,7 +2,7 @@
 to kill every process of a kernel at once, daemons that escaped the supervisor included.
 
 Root (or a delegated cgroup v2 subtree) can; an unprivileged grader usually cannot, and then the
-kernel falls back to RLIMIT_NPROC (``kernel_side/sandbox.py``).
+kernel falls back to RLIMIT_NPROC (``kernel_side/confinement.py``).
 """
 
 import os

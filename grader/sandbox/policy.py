@@ -1,6 +1,6 @@
 """What a kernel may touch: the paths it may read, the folders it may write, its limits.
 
-The rules are an allowlist handed to ``kernel_side/sandbox.py`` as JSON. Anything not listed is
+The rules are an allowlist handed to ``kernel_side/confinement.py`` as JSON. Anything not listed is
 denied once the kernel restricts itself. Reading is allowed for the interpreter, its libraries
 and the system folders they load from, the course library ``d2l/``, and the staged data. Hidden
 paths (the reference solutions, the grader, the tests, ``.git``, the home folder, the real data)

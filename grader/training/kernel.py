@@ -4,7 +4,7 @@ Grading kernels never see a GPU and run under an address-space cap that CUDA can
 under. So a training check re-runs the student's notebook in a fresh kernel (the notebook's own
 training cells still capped to a couple of batches), with the GPU visible, no address-space cap,
 and ``FASHION_MNIST_DIR`` pointing at the staged copy that has no test split; the agent there
-also answers the ``train`` op (``kernel_side/training.py``). The kernel is closed as soon as
+also answers the ``train`` op (``kernel_side/training_loop.py``). The kernel is closed as soon as
 the weights are back, so the GPU is free for the next check.
 """
 
@@ -18,7 +18,7 @@ from ..probe import Probe
 from ..transport import AGENT_PACKAGE, KERNEL_SIDE, install_code
 
 # Read once at import, before any notebook runs, like the agent's own source.
-TRAINING_MODULES = {"training": (KERNEL_SIDE / "training.py").read_text()}
+TRAINING_MODULES = {"training_loop": (KERNEL_SIDE / "training_loop.py").read_text()}
 TRAIN_TIMEOUT = 600.0  # seconds for one training run, notebook re-run not included
 
 
@@ -27,7 +27,7 @@ class TrainingKernel(KernelSession):
 
     def install_agent(self):
         super().install_agent()
-        code = install_code(AGENT_PACKAGE, TRAINING_MODULES, "training", ("training_op", "_p"))
+        code = install_code(AGENT_PACKAGE, TRAINING_MODULES, "training_loop", ("training_op", "_p"))
         self.channel.install(code, "the training op", timeout=120)
 
 

@@ -25,7 +25,7 @@ class Recipe:
     seed: int = 0
 
     def fit_args(self, device, **changes):
-        """Keyword arguments of ``kernel_side.training.fit`` for this recipe on ``device``."""
+        """Keyword arguments of ``kernel_side.training_loop.fit`` for this recipe on ``device``."""
         recipe = replace(self, **changes)
         args = {k: v for k, v in asdict(recipe).items()
                 if k in ("lr", "epochs", "batch_size", "resize", "seed", "channels_last", "autocast", "compile")}

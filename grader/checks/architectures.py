@@ -2,7 +2,7 @@
 release, against their stored reports)."""
 
 from ..oracles import reference
-from .models import model_checks
+from .model_compare import model_checks
 
 
 def reference_factory(name):
