@@ -52,7 +52,7 @@ def _connection_file(argv):
 def main():
     policy = _take_policy(sys.argv)
     confinement = _load_sibling("confinement")
-    supervised = sandbox.start_supervised(policy)   # returns only in the kernel process
+    supervised = confinement.start_supervised(policy)   # returns only in the kernel process
     confinement.confine(policy, _connection_file(sys.argv), supervised, _load_sibling("landlock"), _load_sibling("seccomp"))
     sys.meta_path.insert(0, HideGraderPackages())
     from ipykernel import kernelapp
