@@ -1,7 +1,7 @@
 # Each entry point sets everything up on a fresh machine first:
 #   make grade   - grade the notebooks in assignment/ (or SUBMISSION=path) and print the score table
 # >>> instructor only: the student release leaves the lines between these markers out
-#   make test    - run the project's own test suite
+#   make test    - check the code (ruff, mypy), then run the project's own test suite
 # <<< instructor only
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,7 +14,7 @@ SUBMISSION ?= assignment
 TORCH_VERSION ?= 2.13.0
 EXTRAS = dev,grading
 # >>> instructor only
-EXTRAS = dev,grading,instructor
+EXTRAS = dev,grading,instructor,lint
 # <<< instructor only
 TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
 # >>> instructor only
@@ -46,9 +46,14 @@ grade: setup
 	@$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
 
 # >>> instructor only
-.PHONY: test test-all grade-class release
+.PHONY: lint test test-all grade-class release
 
-test: setup
+# ruff on the whole tree; mypy on the seams pyproject.toml names ([tool.mypy] files).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup lint
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
 
 test-all: setup

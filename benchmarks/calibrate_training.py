@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from grader.items import ITEMS  # noqa: E402
 from grader.kernel_side.training_loop import fit  # noqa: E402
 from grader.training.data import stage  # noqa: E402
-from grader.training.recipes import RECIPES  # noqa: E402
 from grader.training.measure import accuracy  # noqa: E402
+from grader.training.recipes import RECIPES  # noqa: E402
 
 
 def suggested_pass_mark(accuracies, sigmas, floor):

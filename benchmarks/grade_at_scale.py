@@ -20,8 +20,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests")]
 
-from grader.instructor.__main__ import main  # noqa: E402
 from notebook_factory import IMPORTS, write_notebook  # noqa: E402
+
+from grader.instructor.__main__ import main  # noqa: E402
 
 LOOP = ("def corr2d(X, K):\n    h, w = K.shape\n    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
         "    for i in range(Y.shape[0]):\n        for j in range(Y.shape[1]):\n"
@@ -63,10 +64,12 @@ def cost_model(core_seconds):
           f"{core_seconds:.1f} core-seconds per student for the selected checks):")
     for nodes, cores in ((1, 2), (1, 32), (4, 32), (16, 32)):
         hours = 1000 * core_seconds / (nodes * cores) / 3600
-        print(f"  {nodes:>3} CPU node(s) x {cores:>2} cores: {hours:6.2f} h wall, {1000 * core_seconds / 3600:6.1f} core-hours")
+        core_hours = 1000 * core_seconds / 3600
+        print(f"  {nodes:>3} CPU node(s) x {cores:>2} cores: {hours:6.2f} h wall, {core_hours:6.1f} core-hours")
     for shards in (16, 64, 256):   # GitHub-hosted ubuntu-latest: 4 cores (public), 2 (private)
         minutes = 1000 / shards * core_seconds / 4 / 60 + 4   # + ~4 min set-up per shard
-        print(f"  Actions, {shards:>3} shards x 4 cores: {minutes:6.1f} min wall, {shards * minutes:7.0f} runner-minutes")
+        print(f"  Actions, {shards:>3} shards x 4 cores: {minutes:6.1f} min wall, "
+              f"{shards * minutes:7.0f} runner-minutes")
     for gpus, per_gpu in ((1, 1), (4, 1), (8, 1), (8, 4)):
         hours = 1000 * GPU_SECONDS_PER_STUDENT / (gpus * per_gpu) / 3600
         print(f"  training check, {gpus} GPU(s) x {per_gpu} student(s) each: {hours:6.2f} h wall, "

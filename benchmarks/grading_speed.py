@@ -17,13 +17,13 @@ of the checks), then the check cells of every bug in tests/mutants.py.
 
 import argparse
 import json
-from datetime import datetime
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat

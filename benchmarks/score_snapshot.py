@@ -25,9 +25,9 @@ sys.path.insert(0, str(REPO / "tests"))
 
 from mutants import MUTANTS, PARAMETER_MUTANTS, rounds, solved_homework  # noqa: E402
 from notebook_factory import write_notebook  # noqa: E402
-from solutions.fill import solved  # noqa: E402
 from test_book_code import BOOK  # noqa: E402
 
+from solutions.fill import solved  # noqa: E402
 
 FLOAT64 = "import torch\ntorch.set_default_dtype(torch.float64)"
 

@@ -24,7 +24,8 @@ class TextBoard:
     def draw(self, history, max_epochs):
         row = history[-1]
         figures = "  ".join(f"{key} {value:.4f}" for key, value in row.items() if key not in ("epoch", "seconds"))
-        print(f"epoch {row['epoch']}/{max_epochs}  {figures}  ({row['seconds']:.1f}s)", file=self.stream or sys.stdout, flush=True)
+        print(f"epoch {row['epoch']}/{max_epochs}  {figures}  ({row['seconds']:.1f}s)",
+              file=self.stream or sys.stdout, flush=True)
 
     def close(self):
         pass

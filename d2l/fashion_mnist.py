@@ -23,8 +23,17 @@ import torch.nn.functional as F
 from . import fashion_mnist_fetch as fetch
 from .data import DataModule, TensorBatches
 from .fashion_mnist_fetch import (  # noqa: F401  (re-exported: the names callers know this module by)
-    ENV_VAR, FILES, MIRROR, FashionMNISTChecksumError, FashionMNISTError, FashionMNISTFileError,
-    FashionMNISTMirrorError, FashionMNISTNotFound, data_dir, find_file)
+    ENV_VAR,
+    FILES,
+    MIRROR,
+    FashionMNISTChecksumError,
+    FashionMNISTError,
+    FashionMNISTFileError,
+    FashionMNISTMirrorError,
+    FashionMNISTNotFound,
+    data_dir,
+    find_file,
+)
 from .idx import IMAGES_MAGIC, LABELS_MAGIC, IDXFileError, read_idx
 
 LABELS = ("t-shirt", "trouser", "pullover", "dress", "coat",
@@ -175,7 +184,7 @@ class FashionMNIST(DataModule):
         """Class names for label indices (ints or a tensor)."""
         return [LABELS[int(i)] for i in indices]
 
-    def visualize(self, batch, nrows=1, ncols=8, labels=[]):
+    def visualize(self, batch, nrows=1, ncols=8, labels=[]):  # noqa: B006 - the book's signature; never mutated
         """Show the first ``nrows * ncols`` images of a batch, titled with their class names."""
         X, y = batch
         if not labels:

@@ -10,8 +10,8 @@ import time
 
 import torch
 
-from .board import default_board
 from . import devices
+from .board import default_board
 from .hyperparameters import HyperParameters
 
 
@@ -97,7 +97,7 @@ class Trainer(HyperParameters):
         self.board = self.board or default_board()
         self.history = []
         self.epoch = 0
-        for self.epoch in range(self.max_epochs):
+        for self.epoch in range(self.max_epochs):  # noqa: B020 - the book's loop: the epoch counter is the trainer's
             self.fit_epoch()
         self.board.close()
         return self.history
@@ -111,7 +111,8 @@ class Trainer(HyperParameters):
                 break
             loss = self.model.training_step(self.prepare_batch(batch))
             if not torch.isfinite(loss.detach()):
-                raise FloatingPointError(f"training loss became {float(loss.detach())} in epoch {self.epoch + 1}, batch {i + 1}: lower the learning rate")
+                raise FloatingPointError(f"training loss became {float(loss.detach())} in epoch {self.epoch + 1}, "
+                                         f"batch {i + 1}: lower the learning rate")
             self.optim.zero_grad()
             loss.backward()
             if self.gradient_clip_val > 0:

@@ -35,6 +35,7 @@ def write_notebooks(folder):
     """The solved 7.2 notebook and its buggy twin, in ``folder`` (run by the project's Python)."""
     sys.path[:0] = [str(REPO), str(REPO / "tests")]
     from mutants import MUTANTS
+
     from solutions.fill import graded_item, solved
 
     buggy = next(source for item, description, source in MUTANTS if item == "corr2d" and "convolution" in description)

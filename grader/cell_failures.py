@@ -10,6 +10,8 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from .kernel_side.capture import IMPORT, bound_names
+
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
 NAME_ERROR = re.compile(r"NameError: name '([A-Za-z_]\w*)' is not defined")
@@ -79,20 +81,10 @@ def lost_names(source, line, graded):
     tree = _parse(source)
     if tree is None:
         return [], []
-    imported, defined = [], []
-    for node in tree.body:
-        if line is not None and getattr(node, "end_lineno", node.lineno) < line:
-            continue
-        if isinstance(node, ast.Import):
-            imported += [alias.asname or alias.name.split(".")[0] for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            imported += [alias.asname or alias.name for alias in node.names if alias.name != "*"]
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            defined.append(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            defined += [t.id for t in targets if isinstance(t, ast.Name)]
-    return list(dict.fromkeys(imported)), [name for name in dict.fromkeys(defined) if name in graded]
+    found = bound_names(tree, line)
+    imported = [name for name, how in found if how == IMPORT]
+    defined = [name for name, how in found if how != IMPORT and name in graded]
+    return list(dict.fromkeys(imported)), list(dict.fromkeys(defined))
 
 
 def _is_missing_data(error):

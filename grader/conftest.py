@@ -7,12 +7,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .checks import WITHHELD_CHECKS, trained_accuracy
+from .checks import WITHHELD_CHECKS
 from .kernel import ExecutionLimits
 from .library_location import library_mismatch
+from .record import GradingRecord
 from .report import gradescope_json, score_table, write_results
 from .session import GradingSession
-from .record import GradingRecord
 
 RESULTS_KEY = pytest.StashKey[list]()
 SESSION_KEY = pytest.StashKey[dict]()
@@ -48,7 +48,6 @@ def pytest_configure(config):
     mismatch = library_mismatch()
     if mismatch:
         raise pytest.UsageError(f"grading cannot start: {mismatch}")
-    trained_accuracy.enable(config.getoption("--train", default=False))
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
 
@@ -67,7 +66,7 @@ def grading_session(request):
                              memory_bytes=int(config.getoption("--kernel-memory") * 2**30),
                              parallel_kernels=max(1, config.getoption("--parallel-kernels")),
                              require_sandbox=config.getoption("--require-sandbox"))
-    session = GradingSession(_submission_path(config), limits)
+    session = GradingSession(_submission_path(config), limits, train=config.getoption("--train"))
     state["session"] = session
     try:
         session.start()
@@ -88,7 +87,7 @@ def save_executed(session, directory):
             (directory / label).parent.mkdir(parents=True, exist_ok=True)   # a label may be nested: part1/hw.ipynb
             nbformat.write(kernel.nb, str(directory / label))
         except Exception as error:  # disk full, odd outputs: the scores still stand
-            warnings.warn(f"could not save the executed {label}: {type(error).__name__}: {error}")
+            warnings.warn(f"could not save the executed {label}: {type(error).__name__}: {error}", stacklevel=2)
 
 
 @pytest.fixture

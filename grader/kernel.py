@@ -7,17 +7,28 @@ kills it.
 """
 
 import time
+from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
 from .execution import CellOutcome, ExecutionLimits, ExecutionReport
+from .kernel_seam import KernelParts
+from .kernel_side.confinement_contract import SandboxStatus
+from .kernel_side.contract import Reply, Request
 from .notebooks import clear_outputs
 from .output_cap import CappedNotebookClient, OutputBudget
 from .sandbox.fence import KERNEL_NAME, KernelFence
-from .transport import (AGENT_MODULES, AGENT_PACKAGE, PRINT_CAP_MODULES, AgentChannel, KernelDied, ProbeTimeout,
-                        install_code)
+from .transport import (
+    AGENT_MODULES,
+    AGENT_PACKAGE,
+    PRINT_CAP_MODULES,
+    AgentChannel,
+    KernelDied,
+    ProbeTimeout,
+    install_code,
+)
 
 __all__ = ["ExecutionLimits", "KernelDied", "KernelSession", "ProbeTimeout"]
 MAX_FATAL_CELLS = 3       # cells that may cost a kernel before the rest of the notebook is given up
@@ -26,12 +37,15 @@ INTERRUPT_GRACE = 5.0     # seconds a kernel gets to come back after an interrup
 
 
 class KernelSession:
-    """One submitted notebook, executed in one kernel that the probe step can then query."""
+    """One submitted notebook, executed in one kernel that the probe step can then query: a
+    ``kernel_seam.KernelChannel``."""
 
-    def __init__(self, nb, kinds, limits=None, env_overrides=None, data_dir=None):
+    def __init__(self, nb, kinds: dict[str, str], limits: ExecutionLimits | None = None, env_overrides=None,
+                 data_dir=None) -> None:
         self.nb = nb
         self.kinds = kinds
         self.limits = limits or ExecutionLimits()
+        self.replies: dict[str, Any] = {}   # kept across restarts: the notebook re-run defines the same
         self.fence = KernelFence(self.limits, env_overrides, data_dir)
         self.workdir = self.fence.workdir
         self.not_sandboxed = self.fence.not_sandboxed
@@ -39,8 +53,16 @@ class KernelSession:
         self.client = None
         self.report = None
         self.restarts = 0
-        self.sandbox_status = {}
+        self.sandbox_status = SandboxStatus(reason="the kernel has not started")   # the fence's, once it has
         self.output_budget = OutputBudget(self.limits.output)
+
+    @classmethod
+    def from_parts(cls, parts: KernelParts, env_overrides=None, data_dir=None) -> "KernelSession":
+        return cls(parts.nb, parts.kinds, parts.limits, env_overrides=env_overrides, data_dir=data_dir)
+
+    @property
+    def parts(self) -> KernelParts:
+        return KernelParts(self.nb, self.kinds, self.limits)
 
     # ---- lifecycle --------------------------------------------------------------------
     def start(self):
@@ -100,11 +122,11 @@ class KernelSession:
 
     def install_agent(self):
         """The agent's package and the print cap, before any cell runs; a subclass adds its ops after."""
-        self.channel.install(install_code(AGENT_PACKAGE, AGENT_MODULES, "dispatch", ("agent", repr(self.kinds))),
+        self.channel.install(install_code(AGENT_PACKAGE, AGENT_MODULES, "dispatch", "agent", self.kinds),
                              "the grading agent")
         # a little under the grader's cap, so that the kernel's own note on what it cut still fits
         limit = max(0, self.limits.output.cell_bytes - 1024)
-        self.channel.install(install_code("__grader_print_cap__", PRINT_CAP_MODULES, "print_cap", ("cap", str(limit))),
+        self.channel.install(install_code("__grader_print_cap__", PRINT_CAP_MODULES, "print_cap", "cap", limit),
                              "the print cap")
 
     # ---- executing the notebook ---------------------------------------------------------
@@ -199,7 +221,7 @@ class KernelSession:
         self.start()
 
     # ---- probing ------------------------------------------------------------------------
-    def request(self, request, timeout=None):
+    def request(self, request: Request, timeout: float | None = None) -> Reply:
         """The agent's ``Reply`` to one contract request; a kernel that hangs is interrupted (or
         restarted), one that dies is restarted, so that the next request finds a working kernel."""
         timeout = timeout or self.limits.probe_timeout

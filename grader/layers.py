@@ -57,6 +57,11 @@ def parameter_count(rows):
     return count
 
 
+def _alike(rows, ref):
+    """The rows of ``rows`` with the family and parameter shapes of ``ref``."""
+    return [r for r in rows if r.family == ref.family and param_shapes(r) == param_shapes(ref)]
+
+
 def match_layers(reference_rows, student_rows):
     """Pair each weighted reference layer with the student's first unused one of the same family
     and parameter shapes (both lists in call order); ``CheckFailed`` saying what does not pair."""
@@ -68,8 +73,7 @@ def match_layers(reference_rows, student_rows):
                 pairs.append((ref, row))
                 break
         else:
-            alike = lambda rows: [r for r in rows if r.family == ref.family and param_shapes(r) == param_shapes(ref)]
-            wanted, have = len(alike(weighted(reference_rows))), len(alike(student_rows))
+            wanted, have = len(_alike(weighted(reference_rows), ref)), len(_alike(student_rows, ref))
             if have:
                 raise CheckFailed(f"the reference has {wanted} {ref.type} layers with parameters {weights_text(ref)}, "
                                   f"your model {have}")

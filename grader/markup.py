@@ -22,16 +22,16 @@ def _inline(text, base):
         if piece.startswith("`") and piece.endswith("`") and len(piece) > 1:
             out.append(f"<code>{html.escape(piece[1:-1])}</code>")
             continue
-        images = []
+        images = []  # this piece's images, put back below within the same iteration
 
-        def keep_image(match):
+        def keep_image(match, images=images):
             images.append(_image(match[1], match[2], base))
             return f"\0{len(images) - 1}\0"
 
         piece = html.escape(_IMAGE.sub(keep_image, piece), quote=False).replace("\\*", "\1").replace("\\|", "|")
         piece = re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", piece)
         piece = re.sub(r"(?<!\w)\*(?!\s)(.+?)(?<!\s)\*(?!\w)", r"<em>\1</em>", piece)
-        piece = re.sub(r"\0(\d+)\0", lambda m: images[int(m[1])], piece).replace("\1", "*")
+        piece = re.sub(r"\0(\d+)\0", lambda m, images=images: images[int(m[1])], piece).replace("\1", "*")
         out.append(piece)
     return "".join(out)
 
@@ -77,7 +77,7 @@ def fragment(markdown, base=None):
             i = end
         elif line.startswith("- "):
             end = next((j for j in range(i, len(lines)) if not lines[j].startswith("- ")), len(lines))
-            out.append("<ul>" + "".join(f"<li>{_inline(l[2:], base)}</li>" for l in lines[i:end]) + "</ul>")
+            out.append("<ul>" + "".join(f"<li>{_inline(item[2:], base)}</li>" for item in lines[i:end]) + "</ul>")
             i = end
         elif line.strip():
             end = next((j for j in range(i, len(lines))

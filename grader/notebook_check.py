@@ -10,64 +10,78 @@ crosses the codec exactly as it would between two processes.
 import difflib
 import json
 import time
-from types import SimpleNamespace
+from dataclasses import dataclass, field
+from typing import Any
 
 from .check_view import CheckMessage, CheckReport
 from .checks import ALL_CHECKS
 from .execution import ExecutionLimits
 from .items import ITEMS
+from .kernel_seam import KernelChannel
 from .kernel_side.codec import from_wire
-from .kernel_side.contract import Reply, envelope
+from .kernel_side.contract import Reply, Request, envelope
+from .kernel_side.dispatch import Agent
 from .notebook_watch import watch
 from .oracles import preload
 from .probe import NOT_SUBMITTED, ProbeFailure
 from .scoring import run_check
-from .session import GradingSession, inventory_of
+from .session import GradingSession
 
 LABEL = "this notebook"
 
 
 class InProcessChannel:
-    """A kernel whose agent runs in this process: the request's envelope as JSON text in, its
-    ``Reply`` out. ``raw_reply`` is the JSON the agent wrote, before it is read."""
+    """A kernel whose agent runs in this process (a ``kernel_seam.KernelChannel``): the request's
+    envelope as JSON text in, its ``Reply`` out. ``raw_reply`` is the JSON the agent wrote, before
+    it is read."""
 
     limits = ExecutionLimits()
     report = None   # nothing was executed by the grader here
+    parts = None    # nor built by it: the student's own kernel cannot be built again
 
-    def __init__(self, agent):
+    def __init__(self, agent: Agent) -> None:
         self.agent = agent
+        self.replies: dict[str, Any] = {}
 
-    def raw_reply(self, request):
+    def raw_reply(self, request: Request) -> Any:
         return json.loads(json.dumps(self.agent.answer(json.dumps(envelope(request, "local")))))
 
-    def request(self, request, timeout=None):
+    def request(self, request: Request, timeout: float | None = None) -> Reply:
         reply = from_wire(self.raw_reply(request), Reply)
         if not reply.ok and reply.message.startswith("KeyboardInterrupt"):
             raise KeyboardInterrupt   # the student stopped the cell: stop the check, not one call
         return reply
 
 
+@dataclass
+class LiveNotebook:
+    """The notebook the check cell runs in, listed as a session lists a submitted one: it ran
+    already, as the student ran it, and any section's items are looked for in it."""
+
+    label: str = LABEL
+    section: str | None = ""
+    problem: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
 class NotebookSession(GradingSession):
     """The grading session's view of the kernel it runs in: one notebook, already executed."""
 
-    def __init__(self, agent):
-        super().__init__(path=None)
-        self.kernels = {LABEL: InProcessChannel(agent)}
-        self.notebooks = [SimpleNamespace(label=LABEL, section="", problem=None, notes=[])]
-        self.inventory = {LABEL: inventory_of(self.kernels[LABEL])}
+    def __init__(self, kernel: KernelChannel) -> None:
+        super().__init__(None, notebooks=[LiveNotebook()], kernels={LABEL: kernel})
 
-    def locate(self, item_name):
+    def locate(self, item_name: str) -> tuple[str, str]:
         """As the grader locates a name, but an item of another section says where it is graded."""
         try:
             return super().locate(item_name)
         except ProbeFailure as failure:
             if failure.kind != NOT_SUBMITTED:
                 raise
-            section = ITEMS[item_name].section
+            where = f"section {ITEMS[item_name].section}'s notebook, where it is graded"
             raise ProbeFailure(NOT_SUBMITTED, f"this notebook does not define {item_name} (run its cell first, or "
-                                              f"check it in section {section}'s notebook, where it is graded)") from None
+                                              f"check it in {where})") from None
 
-    def defined_items(self):
+    def defined_items(self) -> list[str]:
         """Items this notebook defined or tried to (its cell raised), in the items table's order."""
         found = self.inventory[LABEL]
         return [name for name, item in ITEMS.items()
@@ -100,7 +114,7 @@ def check(*items):
     if agent is None:
         raise RuntimeError("d2l.check runs inside a Jupyter notebook (an IPython kernel)")
     preload()
-    session = NotebookSession(agent)
+    session = NotebookSession(InProcessChannel(agent))
     names = list(items) or session.defined_items()
     results = [run_check(session, c) for c in ALL_CHECKS if c.item in names]
     return CheckReport(results, names, time.perf_counter() - started)

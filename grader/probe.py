@@ -6,12 +6,28 @@ is read as the request's ``ANSWER`` type and becomes either a value or a ``Probe
 """
 
 import dataclasses
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 import torch
 
+from .kernel_seam import KernelChannel
 from .kernel_side.codec import WireError, from_wire
-from .kernel_side.contract import (Case, CallRequest, CasesRequest, InventoryRequest, ModelRequest, TrainRequest,
-                                   ValueRequest)
+from .kernel_side.contract import (
+    CallRequest,
+    Case,
+    CasesRequest,
+    Fill,
+    InventoryEntry,
+    InventoryRequest,
+    ModelReport,
+    ModelRequest,
+    Request,
+    TrainedModel,
+    TrainRequest,
+    ValueRequest,
+)
 from .kernel_side.working_dtype import dtype_named, least_precise
 from .transport import KernelDied, ProbeTimeout
 
@@ -28,7 +44,7 @@ UNREADABLE = "failed"    # the reply is not in the contract: the check fails, no
 class ProbeFailure(Exception):
     """The graded object could not be exercised; ``kind`` says why, ``message`` says how."""
 
-    def __init__(self, kind, message):
+    def __init__(self, kind: str, message: str) -> None:
         super().__init__(f"{kind}: {message}")
         self.kind, self.message = kind, message
 
@@ -37,19 +53,20 @@ class Probe:
     """Calls into one kernel for one graded name, with the book's helpers swapped in on request.
 
     ``item`` is what the name is graded as (an alias may bind it): the kernel keeps the course
-    library's copy of that item from answering while the probe's requests run."""
+    library's copy of that item from answering while the probe's requests run. ``kernel`` is any
+    ``KernelChannel``: checks use it only through that protocol."""
 
-    def __init__(self, session, name, item="", helpers=()):
-        self.session, self.name, self.item = session, name, item or name
+    def __init__(self, kernel: KernelChannel, name: str, item: str = "", helpers: Iterable[str] = ()) -> None:
+        self.kernel, self.name, self.item = kernel, name, item or name
         self.helpers = tuple(helpers)
         self.shrink = True   # whether a property minimises its failing input (checks/base.py turns it off)
         self.input_dtype = torch.float32   # what the last cases' floating inputs were given in (working_dtype.py)
 
-    def send(self, request, timeout=None):
+    def send(self, request: Request, timeout: float | None = None) -> Any:
         """The decoded answer to one contract request (its ``name``, ``item`` and ``helpers`` are the probe's)."""
         request = dataclasses.replace(request, name=self.name, item=self.item, helpers=list(self.helpers))
         try:
-            reply = self.session.request(request, timeout=timeout)
+            reply = self.kernel.request(request, timeout=timeout)
         except ProbeTimeout as slow:
             raise ProbeFailure(TIMED_OUT, str(slow)) from None
         except KernelDied as died:
@@ -64,18 +81,18 @@ class Probe:
             raise ProbeFailure(UNREADABLE, f"the grader could not read your kernel's reply ({bad}); "
                                            "was the grading agent changed?") from None
 
-    def call(self, *args, seed=0, **kwargs):
+    def call(self, *args: Any, seed: int = 0, **kwargs: Any) -> Any:
         """One call; exceptions from the student's code become ``ProbeFailure(RAISED)``."""
         return self.send(CallRequest(args=list(args), kwargs=kwargs, seed=seed))
 
-    def value(self):
+    def value(self) -> Any:
         """A graded constant, as the student bound it."""
         return self.send(ValueRequest())
 
-    def inventory(self):
+    def inventory(self) -> dict[str, InventoryEntry]:
         return self.send(InventoryRequest())
 
-    def cases(self, cases, seed=0):
+    def cases(self, cases: Sequence[tuple[Sequence[Any], dict[str, Any]]], seed: int = 0) -> list[tuple[bool, Any]]:
         """Many calls in one round trip: ``cases`` is a list of (args, kwargs).
 
         Returns a list of ``(True, value)`` or ``(False, error message)``; a stub or a broken
@@ -88,16 +105,18 @@ class Probe:
         self.input_dtype = least_precise(*(dtype_named(o.dtype) for o in outcomes))
         return [(True, o.value) if o.ok else (False, o.message) for o in outcomes]
 
-    def model(self, x, args=(), kwargs=None, fill=None, modes=("eval",), grads=False, seed=0):
+    def model(self, x: torch.Tensor, args: Sequence[Any] = (), kwargs: dict[str, Any] | None = None,
+              fill: Fill | None = None, modes: Sequence[str] = ("eval",),
+              grads: bool = False, seed: int = 0) -> ModelReport:
         """Build ``name(*args, **kwargs)``, run ``x`` through it: a ``contract.ModelReport``."""
         request = ModelRequest(args=list(args), kwargs=dict(kwargs or {}), input=x, modes=list(modes), grads=grads,
                                seed=seed, fill=fill)
-        report = self.send(request, timeout=self.session.limits.probe_timeout * 2)
+        report: ModelReport = self.send(request, timeout=self.kernel.limits.probe_timeout * 2)
         if any(mode not in report.outputs for mode in modes):
             raise ProbeFailure(UNREADABLE, "the grader could not read your kernel's description of the model "
                                            "(a mode is missing); was the grading agent changed?")
         return report
 
-    def train(self, data_dir, recipe, timeout):
+    def train(self, data_dir: str | Path, recipe: dict[str, Any], timeout: float) -> TrainedModel:
         """Train the graded class by the grader's recipe (training kernels only): a ``TrainedModel``."""
         return self.send(TrainRequest(data_dir=str(data_dir), recipe=recipe), timeout=timeout)

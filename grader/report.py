@@ -40,7 +40,7 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
     lines = []
     if record.error:
         lines.append(f"**Grading did not finish:** {record.error}")
-    lines.extend(f"- {note}" for note in record.notes)
+    lines.extend(f"- {note.text}" for note in record.notes)
     if lines:
         payload["output"] = "\n".join(lines)
     return payload

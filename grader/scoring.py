@@ -5,32 +5,54 @@ Points are decided here, in the grader's process, from what the check verified i
 
 import time
 import traceback
+from collections.abc import Iterable
+from fractions import Fraction
+from typing import Protocol
 
-from .cell_failures import point_to_cause
+from .cell_failures import CellFailure, point_to_cause
 from .checks import ALL_CHECKS
-from .checks.base import CheckFailed, CheckSkipped
+from .checks.base import Check, CheckFailed, CheckSkipped
 from .items import ITEMS
-from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, ProbeFailure
+from .probe import KERNEL_DIED, NOT_IMPLEMENTED, TIMED_OUT, Probe, ProbeFailure
 from .record import FAILED, GRADER_ERROR, PASSED, SKIPPED, WITHHELD, CheckResult, exact, rounded
 
 
-def check_points(check):
+class Scored(Protocol):
+    """What scoring asks of a session: the grader's, the check cell's (``notebook_check.py``) and
+    the tests' stand-ins all answer it."""
+
+    @property
+    def poisoned(self) -> dict[str, ProbeFailure]:
+        """Items whose probe cost a kernel once: they are not probed again."""
+
+    @property
+    def train(self) -> bool:
+        """Whether this run asked for the training checks (``pytest grader --train``)."""
+
+    def cell_failures(self) -> list[CellFailure]:
+        """The cells that raised, which feedback points to."""
+
+    def probe(self, item_name: str, helpers: Iterable[str] = ()) -> Probe:
+        """A probe of the kernel that answers for ``item_name``, or ``ProbeFailure``."""
+
+
+def check_points(check: Check) -> Fraction:
     """The check's exact share of its item's points (by weight): an item's shares add up to its
     total exactly, and every report rounds once, at the end (a third of 4 points is 4/3)."""
     siblings = sum(exact(c.weight) for c in ALL_CHECKS if c.item == check.item)
     return exact(ITEMS[check.item].points) * exact(check.weight) / siblings
 
 
-def run_check(session, check):
+def run_check(session: Scored, check: Check) -> CheckResult:
     started = time.perf_counter()
     item = ITEMS[check.item]
     full = check_points(check)
 
-    def result(points, status, feedback, out_of=full):
+    def result(points: float | Fraction, status: str, feedback: str, out_of: float | Fraction = full) -> CheckResult:
         return CheckResult(check.test_name, item.name, item.section, exact(points), exact(out_of), status,
                            feedback, check.hidden, time.perf_counter() - started)
 
-    def explained(text):
+    def explained(text: str) -> str:
         """Feedback that points to the cell behind a NameError."""
         return point_to_cause(text, session.cell_failures())
 
@@ -39,7 +61,7 @@ def run_check(session, check):
         return result(0, WITHHELD, f"{'hidden, ' if check.hidden else ''}{WITHHELD} "
                                    f"({worth:g} point{'' if worth == 1 else 's'})", out_of=0)
     try:
-        reason = check.skip_reason() if check.skip_reason is not None else None
+        reason = check.skip_reason(session) if check.skip_reason is not None else None
         if reason:
             raise CheckSkipped(reason)
         if check.item in session.poisoned:

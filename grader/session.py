@@ -3,17 +3,29 @@
 Scores are not computed here; ``scoring.py`` turns check results into points.
 """
 
+import os
 import time
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from .cell_failures import cell_failure, data_note, needs_missing_data, plain_error
-from .execution import ExecutionLimits
+from .cell_failures import CellFailure, cell_failure, data_note, needs_missing_data, plain_error
+from .execution import ExecutionLimits, ExecutionReport
 from .items import ITEMS, kinds_for_kernel
+from .kernel_seam import KernelChannel, NotebookEntry
+from .kernel_side.contract import InventoryEntry
 from .oracles import preload
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
+from .record import Note
+
+if TYPE_CHECKING:
+    from .kernel import KernelSession
+    from .submission import SubmittedNotebook
+    from .training.data import DataProblem
 
 
-def inventory_of(kernel):
+def inventory_of(kernel: KernelChannel) -> dict[str, InventoryEntry]:
     """{graded name: contract.InventoryEntry} of what the notebook defined; {} if the kernel will not say."""
     try:
         return Probe(kernel, "").inventory()
@@ -22,24 +34,33 @@ def inventory_of(kernel):
 
 
 class GradingSession:
-    """Owns one kernel per notebook for the length of a grading run."""
+    """Owns one kernel per notebook for the length of a grading run.
 
-    def __init__(self, path, limits=None):
+    ``start`` finds the notebooks at ``path`` and runs each in a kernel of its own; a session over
+    notebooks that already ran (the check cell's own) is given them and their kernels instead."""
+
+    def __init__(self, path: str | os.PathLike[str] | None, limits: ExecutionLimits | None = None, *,
+                 notebooks: Iterable[NotebookEntry] = (), kernels: Mapping[str, KernelChannel] | None = None,
+                 train: bool = False) -> None:
         self.path = path
         self.limits = limits or ExecutionLimits()
-        self.notebooks = []
-        self.kernels = {}       # notebook label -> KernelSession
-        self.inventory = {}     # notebook label -> {name: contract.InventoryEntry}
+        self.train = train   # this run asked for the GPU training checks (``pytest grader --train``)
+        self.notebooks: list[NotebookEntry] = list(notebooks)
+        # notebook label -> its kernel: a KernelSession in the pipeline (which reads its sandbox and
+        # closes it), any KernelChannel in the check cell (which only probes it)
+        self.kernels: dict[str, Any] = dict(kernels or {})
+        # notebook label -> {name: contract.InventoryEntry}
+        self.inventory = {label: inventory_of(kernel) for label, kernel in self.kernels.items()}
         self.execution_seconds = 0.0
-        self.poisoned = {}      # item -> the ProbeFailure that cost a kernel (not probed again)
-        self.data_dir = None    # the staged Fashion-MNIST copy the kernels may read
-        self.data_problem = None   # why there is none (training.data.DataProblem), for the notes
-        self.unconfined = []    # why kernels ran without the sandbox, kept after they close
-        self.reports = {}       # notebook label -> ExecutionReport, kept after the kernels close
-        self.executed = {}      # notebook label -> the notebook as it ran (sources and outputs)
-        self._cell_failures = None
+        self.poisoned: dict[str, ProbeFailure] = {}   # item -> the failure that cost a kernel (not probed again)
+        self.data_dir: Path | None = None    # the staged Fashion-MNIST copy the kernels may read
+        self.data_problem: DataProblem | None = None   # why there is none, for the notes
+        self.unconfined: list[str] = []    # why kernels ran without the sandbox, kept after they close
+        self.reports: dict[str, ExecutionReport | None] = {}   # notebook label -> its report, kept after close
+        self.executed: dict[str, Any] = {}   # notebook label -> the notebook as it ran (sources and outputs)
+        self._cell_failures: list[CellFailure] | None = None
 
-    def start(self):
+    def start(self) -> "GradingSession":
         # Kernel machinery (nbclient, jupyter_client, nbformat) is imported here, not above: a
         # notebook's check cell uses this class without starting kernels, on a light install.
         from .sandbox.fence import not_sandboxed_reason
@@ -55,15 +76,15 @@ class GradingSession:
         # Kernels are separate processes: running a few notebooks at once uses the cores that
         # one notebook (mostly single-threaded Python) leaves idle.
         with ThreadPoolExecutor(max_workers=max(1, min(self.limits.parallel_kernels, len(runnable) or 1))) as pool:
-            for entry, kernel, inventory in pool.map(self._execute, runnable):
-                if kernel is not None:
-                    self.kernels[entry.label] = kernel
-                    self.inventory[entry.label] = inventory
+            for entry, ran in pool.map(self._execute, runnable):
+                if ran is not None:
+                    self.kernels[entry.label], self.inventory[entry.label] = ran
         self.execution_seconds = time.monotonic() - started
         return self
 
-    def _execute(self, entry):
-        """(entry, kernel, inventory) once the notebook ran; (entry, None, None) if it could not."""
+    def _execute(self, entry: "SubmittedNotebook") -> tuple["SubmittedNotebook",
+                                                            "tuple[KernelSession, dict[str, InventoryEntry]] | None"]:
+        """(entry, (kernel, inventory)) once the notebook ran; (entry, None) if it could not."""
         from .kernel import KernelSession
         from .preprocess import prepare
 
@@ -71,28 +92,28 @@ class GradingSession:
         kernel = KernelSession(nb, kinds_for_kernel(), self.limits, data_dir=self.data_dir)
         try:
             kernel.start()
-            if not kernel.sandbox_status.get("confined"):
-                self.unconfined.append(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
+            if kernel.sandbox_status.unconfined_reason:
+                self.unconfined.append(kernel.sandbox_status.unconfined_reason)
             kernel.run_notebook()
             self.executed[entry.label] = kernel.nb
-            return entry, kernel, inventory_of(kernel)
+            return entry, (kernel, inventory_of(kernel))
         except Exception as error:
             entry.problem = f"could not be executed: {type(error).__name__}: {error}"
             kernel.close()
-            return entry, None, None
+            return entry, None
 
-    def close(self):
+    def close(self) -> None:
         for label, kernel in self.kernels.items():
             self.reports[label] = kernel.report   # the notes are written after the kernels are gone
             kernel.close()
         self.kernels.clear()
 
-    def _report(self, label):
+    def _report(self, label: str) -> ExecutionReport | None:
         kernel = self.kernels.get(label)
         return kernel.report if kernel is not None else self.reports.get(label)
 
     # ---- who answers for a graded name ----------------------------------------------------
-    def locate(self, item_name):
+    def locate(self, item_name: str) -> tuple[str, str]:
         """(notebook label, bound name) of the definition to grade, or raise ``ProbeFailure``."""
         item = ITEMS[item_name]
         names = (item.name, *item.aliases)
@@ -111,22 +132,24 @@ class GradingSession:
             entry, name, state = (own or bound)[-1]
             module = state.module
             if module == "d2l" or module.startswith("d2l."):
-                raise ProbeFailure(BORROWED, f"{name} is the course library's {module}.{name}, not a definition of yours")
+                raise ProbeFailure(BORROWED,
+                                   f"{name} is the course library's {module}.{name}, not a definition of yours")
             return entry.label, name
         if failed:
             entry, name, state = failed[-1]
-            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {plain_error(state.error) or 'the defining cell failed'}")
+            why = plain_error(state.error) or "the defining cell failed"
+            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {why}")
         broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
         if broken:
             reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel in a cell'}" for e in broken)
             raise ProbeFailure(COULD_NOT_RUN, f"{item_name} was not found, and {reasons}")
         raise ProbeFailure(NOT_SUBMITTED, f"no notebook defines {item_name}")
 
-    def _died_early(self, entry):
+    def _died_early(self, entry: NotebookEntry) -> bool:
         report = self._report(entry.label)
         return report is not None and report.kernel_died
 
-    def cell_failures(self):
+    def cell_failures(self) -> list[CellFailure]:
         """Every cell that raised, with the line and the names it never got to (``cell_failures``).
 
         Worked out once, after the notebooks ran: every failing check's feedback consults it."""
@@ -134,77 +157,84 @@ class GradingSession:
             self._cell_failures = self._find_cell_failures()
         return self._cell_failures
 
-    def _find_cell_failures(self):
+    def _find_cell_failures(self) -> list[CellFailure]:
         found = []
         for entry in self.notebooks:
             report, nb = self._report(entry.label), self.executed.get(entry.label)
             if report is None or nb is None:
                 continue
+            # A name the kernel holds was defined after all (a failed try block may have got to it
+            # before raising): only the others can have been lost to a failing cell.
+            held = self.inventory.get(entry.label, {})
+            graded = {name: kind for name, kind in kinds_for_kernel().items()
+                      if name not in held or held[name].state != "bound"}
             for outcome in report.failures():
                 if outcome.status == "error":
                     found.append(cell_failure(entry.label, nb.cells[outcome.index], outcome.index, outcome.error,
-                                              kinds_for_kernel()))
+                                              graded))
         return found
 
-    def probe(self, item_name, helpers=()):
+    def probe(self, item_name: str, helpers: Iterable[str] = ()) -> Probe:
         label, name = self.locate(item_name)
         return Probe(self.kernels[label], name, item_name, helpers)
 
-    def sandbox_note(self):
+    def sandbox_note(self) -> str | None:
         """None when every kernel ran confined; else 'not sandboxed: <reason>' for the reports."""
-        reasons = set(self.unconfined)
-        for kernel in self.kernels.values():
-            if not kernel.sandbox_status.get("confined"):
-                reasons.add(kernel.not_sandboxed or kernel.sandbox_status.get("reason") or "unknown")
+        found = (kernel.sandbox_status.unconfined_reason for kernel in self.kernels.values())
+        reasons = set(self.unconfined) | {reason for reason in found if reason}
         return f"not sandboxed: {'; '.join(sorted(reasons))}" if reasons else None
 
-    def limits_held(self):
+    def limits_held(self) -> str:
         """Which of the sandbox's limits held in every kernel, in words, for the record: where the
         grader runs as an ordinary user (a Slurm job), the process cap is RLIMIT_NPROC, say."""
-        held = None
-        for kernel in self.kernels.values():
-            status = kernel.sandbox_status or {}
-            found = set()
-            if status.get("confined"):
-                found.add("Landlock file and network rules")
-            if status.get("socket_filter") is True:
-                found.add("socket filter")
-            for key in ("processes", "open_files", "capabilities"):
-                if isinstance(status.get(key), str) and status[key] not in ("not capped", "could not be dropped"):
-                    found.add(f"{key.replace('_', ' ')}: {status[key]}")
-            held = found if held is None else held & found
-        return "; ".join(sorted(held or ()))
+        held = [kernel.sandbox_status.limits_held() for kernel in self.kernels.values()]
+        return "; ".join(sorted(set.intersection(*held))) if held else ""
 
-    def execution_notes(self):
+    def execution_notes(self) -> list[Note]:
+        """The notes on running the notebooks; ``serious`` where a notebook, or the rest of one, never ran."""
         notes = []
-        if self.sandbox_note():
-            notes.append(self.sandbox_note() + " (student code ran with the grader's rights)")
+        sandbox = self.sandbox_note()
+        if sandbox:
+            notes.append(Note("sandbox", sandbox + " (student code ran with the grader's rights)"))
         no_data = [f for f in self.cell_failures() if needs_missing_data(f)]
         if no_data:   # one note for the whole report, however many cells needed the data
-            notes.append(data_note(no_data, self.data_problem))
+            notes.append(Note("data", data_note(no_data, self.data_problem)))
         for entry in self.notebooks:
-            notes.extend(f"{entry.label}: {note}" for note in entry.notes)
-            if entry.problem:
-                notes.append(f"{entry.label} {entry.problem}")
-            report = self._report(entry.label)
-            if report:
-                if report.fatal_cells:
-                    cells = ", ".join(str(i + 1) for i in report.fatal_cells)
-                    notes.append(f"{entry.label}: cell {cells} stopped the kernel; the notebook was re-run without it")
-                if report.budget_exhausted:
-                    notes.append(f"{entry.label}: the time budget ran out; later cells did not run")
-                for cell in report.failures():
-                    if cell.status != "error":
-                        notes.append(f"{entry.label}: cell {cell.index + 1} {cell.status}: {cell.error}")
-                raised = [f for f in self.cell_failures() if f.notebook == entry.label and f not in no_data]
-                stubs = [f for f in raised if f.error.startswith("NotImplementedError")]
-                notes.extend(f.note() for f in raised if f not in stubs)
-                if stubs:   # expected until the stubs are filled in: one line, not one per demo cell
-                    cells = ", ".join(str(f.cell) for f in stubs)
-                    notes.append(f"{entry.label}: cell{'s' if len(stubs) > 1 else ''} {cells} stopped at a stub "
-                                 "that is not filled in yet (NotImplementedError)")
-                for cell in report.cells:
-                    if cell.cut_bytes:
-                        notes.append(f"{entry.label}: cell {cell.index + 1} printed too much; "
-                                     f"{cell.cut_bytes:,} bytes of its output were cut")
+            notes.extend(self._notebook_notes(entry, no_data))
         return notes
+
+    def _notebook_notes(self, entry: NotebookEntry, no_data: list) -> list[Note]:
+        label = entry.label
+
+        def note(kind: str, text: str, cell: int | None = None, serious: bool = False) -> Note:
+            return Note(kind, f"{label}: {text}", label, cell, serious)
+
+        notes = [note("preprocess", text) for text in entry.notes]
+        if entry.problem:
+            notes.append(Note("not-graded", f"{label} {entry.problem}", label, serious=True))
+        report = self._report(label)
+        if report is None:
+            return notes
+        if report.fatal_cells:
+            cells = [i + 1 for i in report.fatal_cells]
+            notes.append(note("fatal-cell", f"cell {', '.join(map(str, cells))} stopped the kernel; the notebook "
+                              "was re-run without it", _only(cells), serious=True))
+        if report.budget_exhausted:
+            notes.append(note("budget", "the time budget ran out; later cells did not run", serious=True))
+        notes += [note("cell-status", f"cell {cell.index + 1} {cell.status}: {cell.error}", cell.index + 1)
+                  for cell in report.failures() if cell.status != "error"]
+        raised = [f for f in self.cell_failures() if f.notebook == label and f not in no_data]
+        stubs = [f for f in raised if f.error.startswith("NotImplementedError")]
+        notes += [Note("cell-error", f.note(), label, f.cell) for f in raised if f not in stubs]
+        if stubs:   # expected until the stubs are filled in: one line, not one per demo cell
+            cells = [f.cell for f in stubs]
+            notes.append(note("stubs", f"cell{'s' if len(stubs) > 1 else ''} {', '.join(map(str, cells))} stopped "
+                              "at a stub that is not filled in yet (NotImplementedError)", _only(cells)))
+        notes += [note("output-cut", f"cell {cell.index + 1} printed too much; {cell.cut_bytes:,} bytes of its "
+                       "output were cut", cell.index + 1) for cell in report.cells if cell.cut_bytes]
+        return notes
+
+
+def _only(cells: list[int]) -> int | None:
+    """The cell a note is about, where it is about one."""
+    return cells[0] if len(cells) == 1 else None

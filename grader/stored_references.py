@@ -12,7 +12,7 @@ the local maximum is the course's maximum less those checks.
 """
 
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from .kernel_side.codec import from_wire, to_wire
@@ -31,7 +31,7 @@ def in_release(store=STORE):
     return (Path(store) / REPORTS).is_file()
 
 
-@lru_cache(maxsize=None)
+@cache
 def _reports(store=STORE):
     return json.loads((Path(store) / REPORTS).read_text())
 
@@ -46,7 +46,7 @@ def stored_report(key, store=STORE):
     return from_wire(wire, ModelReport, where="the stored reference results")
 
 
-@lru_cache(maxsize=None)
+@cache
 def withheld_checks(store=STORE):
     """[(item, title, weight, hidden)] of the checks this release leaves out; [] outside a release."""
     path = Path(store) / WITHHELD

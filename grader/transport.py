@@ -6,10 +6,12 @@ envelope to the agent, and the agent's reply is the one ``display_data`` of the 
 that carries the request's nonce. Anything else the student's code prints or displays is ignored.
 """
 
+import ast
 import json
 import queue
 import time
 import uuid
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from .kernel_side.codec import WireError, from_wire
@@ -17,11 +19,56 @@ from .kernel_side.contract import MIME, Reply, envelope
 
 KERNEL_SIDE = Path(__file__).parent / "kernel_side"
 AGENT_PACKAGE = "__grader_agent__"
+
+
+class ModuleOrderError(RuntimeError):
+    """The kernel-side modules cannot be installed one after another: an import is missing or cyclic."""
+
+
+def sibling_imports(source: str) -> list[str]:
+    """The package's modules that ``source`` imports (``from .x import`` and ``from . import x``)."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            found += [node.module] if node.module else [alias.name for alias in node.names]
+    return found
+
+
+def install_order(entry: str, read: Callable[[str], str | None], installed: Collection[str] = ()) -> dict[str, str]:
+    """{name: source} of ``entry`` and every module it imports, not in ``installed``, each after the
+    modules it imports: the kernel executes them in this order, and a relative import finds only
+    what ran before it. ``read`` gives a module's source, None where there is no such module."""
+    order: dict[str, str] = {}
+    trail: list[str] = []
+
+    def visit(name: str, importer: str | None) -> None:
+        if name in installed or name in order:
+            return
+        if name in trail:
+            cycle = " -> ".join([*trail[trail.index(name):], name])
+            raise ModuleOrderError(f"the kernel-side modules import each other in a cycle: {cycle}")
+        source = read(name)
+        if source is None:
+            raise ModuleOrderError(f"{importer or 'the install'} imports .{name}, which is not a module of "
+                                   "grader/kernel_side")
+        trail.append(name)
+        for imported in sibling_imports(source):
+            visit(imported, name)
+        trail.pop()
+        order[name] = source
+
+    visit(entry, None)
+    return order
+
+
+def kernel_side_source(name: str) -> str | None:
+    path = KERNEL_SIDE / f"{name}.py"
+    return path.read_text() if path.is_file() else None
+
+
 # Read once at import, before any notebook runs: a notebook could rewrite the files on disk.
-AGENT_MODULES = {name: (KERNEL_SIDE / f"{name}.py").read_text()
-                 for name in ("codec", "contract", "working_dtype", "error_text", "capture", "stand_ins",
-                              "library_guard", "helper_swap", "model_report", "dispatch")}
-PRINT_CAP_MODULES = {"print_cap": (KERNEL_SIDE / "print_cap.py").read_text()}
+AGENT_MODULES = install_order("dispatch", kernel_side_source)
+PRINT_CAP_MODULES = install_order("print_cap", kernel_side_source)
 
 
 class KernelDied(RuntimeError):
@@ -32,10 +79,29 @@ class ProbeTimeout(RuntimeError):
     """A probe request did not answer in time (an endless loop in the student's code)."""
 
 
-def install_code(package, modules, entry, call):
-    """Code that runs ``modules`` (name -> source, in dependency order) in the kernel as submodules
-    of ``package`` and sets ``package.<attribute>`` to ``package.<entry>.install(<call>)``."""
-    attribute, arguments = call
+class _Package:
+    def __repr__(self) -> str:
+        return "PACKAGE"
+
+
+PACKAGE = _Package()   # among install_code's arguments: the installed package itself
+
+
+def _reads_back(value: object) -> bool:
+    try:
+        return bool(ast.literal_eval(repr(value)) == value)
+    except (ValueError, SyntaxError):
+        return False
+
+
+def install_code(package: str, modules: Mapping[str, str], entry: str, attribute: str, *args: object) -> str:
+    """Code that runs ``modules`` (name -> source, in ``install_order``) in the kernel as submodules
+    of ``package`` and sets ``package.<attribute>`` to ``package.<entry>.install(*args)``. Each
+    argument is ``PACKAGE`` or a literal, written here as Python text that reads back equal."""
+    for arg in args:
+        if arg is not PACKAGE and not _reads_back(arg):
+            raise TypeError(f"install_code passes literals only, not {arg!r}")
+    arguments = ", ".join("_p" if arg is PACKAGE else repr(arg) for arg in args)
     return (
         "import sys as _s, types as _t\n"
         f"_p = _s.modules.get({package!r}) or _t.ModuleType({package!r}); _p.__path__ = []\n"

@@ -3,6 +3,7 @@
 Graded cells carry ``metadata["grader"]["item"]``, the graded name they define. Their code
 lives only here in ``solutions/``; the notebooks hold the narrative and stubs. Filling replaces
 each marked cell's source with the reference definition, so the two never drift apart.
+``python -m grader.instructor answer-key OUT`` writes the whole solved set (``write_answer_key``).
 """
 
 import ast
@@ -10,16 +11,18 @@ import copy
 import importlib
 import inspect
 import pkgutil
-from functools import lru_cache
+from functools import cache
+from pathlib import Path
 
 import nbformat
 
 import solutions
 
 MARKER = "grader"
+ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignment"
 
 
-@lru_cache(maxsize=None)
+@cache
 def reference_definitions():
     """{graded name: source text} for every top-level definition in the section modules."""
     found = {}
@@ -67,3 +70,33 @@ def solved(nb):
 def write_solved(source_path, target_path):
     nb = nbformat.read(str(source_path), as_version=4)
     nbformat.write(solved(nb), str(target_path))
+
+
+class AnswerKeyError(Exception):
+    """Why no answer key was written; the message says what to do instead."""
+
+
+def write_answer_key(out_dir: str | Path, assignment: str | Path = ASSIGNMENT, force: bool = False) -> list[Path]:
+    """Every notebook of ``assignment`` solved, written to ``out_dir``; the paths written.
+
+    Never into the assignment folder or a folder inside it: the key would replace the blank
+    notebooks, or be graded (``make grade``) and released along with them. A folder that holds
+    anything already is written into only with ``force``, and then only same-named notebooks are
+    replaced: an old key or someone's work is not overwritten by accident.
+    """
+    out, source = Path(out_dir).resolve(), Path(assignment).resolve()
+    if out == source or source in out.parents:
+        raise AnswerKeyError(f"{out_dir} is the assignment folder or inside it ({source}); the solved notebooks "
+                             "would replace or sit beside the blank ones students get: choose a folder outside it")
+    notebooks = sorted(source.glob("*.ipynb"))
+    if not notebooks:
+        raise AnswerKeyError(f"{assignment} holds no notebooks to solve")
+    if out.exists() and not out.is_dir():
+        raise AnswerKeyError(f"{out_dir} is a file, not a folder")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise AnswerKeyError(f"{out_dir} is not empty: choose an empty or new folder, or pass --force to write "
+                             "into it (notebooks of the same name are replaced, nothing else is touched)")
+    out.mkdir(parents=True, exist_ok=True)
+    for notebook in notebooks:
+        write_solved(notebook, out / notebook.name)
+    return [out / notebook.name for notebook in notebooks]

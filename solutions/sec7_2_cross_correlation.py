@@ -7,6 +7,7 @@ diagonal-edge image of the exercises.
 
 import torch
 from torch import nn
+
 from d2l import torch as d2l  # noqa: F401  (part of the book's import block for this section)
 
 __all__ = ["corr2d", "Conv2D", "edge_image", "edge_kernel", "learn_kernel", "diagonal_edge_image"]

@@ -1,6 +1,7 @@
 """Reference solutions for d2l 7.4, Multiple Input and Multiple Output Channels."""
 
 import torch
+
 from d2l import torch as d2l
 
 __all__ = ["corr2d_multi_in", "corr2d_multi_in_out", "corr2d_multi_in_out_1x1"]

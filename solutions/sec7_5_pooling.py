@@ -3,6 +3,7 @@
 import torch
 from torch import nn  # noqa: F401  (part of the book's import block for this section)
 from torch.nn import functional as F
+
 from d2l import torch as d2l  # noqa: F401
 
 __all__ = ["pool2d", "avg_pooling_via_convolution"]

@@ -3,6 +3,7 @@ LeNet of its exercises."""
 
 import torch
 from torch import nn
+
 from d2l import torch as d2l
 
 __all__ = ["init_cnn", "LeNet", "layer_summary", "ModernLeNet"]
@@ -14,7 +15,7 @@ def init_cnn(module):
     Keeps the signal's variance roughly constant through the sigmoid layers, which the default
     initialization does not, so LeNet starts learning in the first epoch.
     """
-    if type(module) == nn.Linear or type(module) == nn.Conv2d:
+    if type(module) == nn.Linear or type(module) == nn.Conv2d:  # noqa: E721 - the book's own line, as notebooks have it
         nn.init.xavier_uniform_(module.weight)
 
 

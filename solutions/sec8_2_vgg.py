@@ -3,6 +3,7 @@ architectures of its exercises."""
 
 import torch  # noqa: F401  (part of the book's import block for this section)
 from torch import nn
+
 from d2l import torch as d2l
 
 __all__ = ["vgg_block", "VGG", "VGG11_ARCH", "VGG16_ARCH", "VGG19_ARCH"]

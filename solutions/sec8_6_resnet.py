@@ -3,6 +3,7 @@
 import torch  # noqa: F401  (part of the book's import block for this section)
 from torch import nn
 from torch.nn import functional as F
+
 from d2l import torch as d2l
 
 __all__ = ["Residual", "ResNet", "ResNet18"]

@@ -6,12 +6,13 @@ import linecache
 from types import SimpleNamespace
 from unittest import mock
 
+from notebook_factory import IMPORTS
+
 from grader.checks.base import CheckFailed
 from grader.items import kinds_for_kernel
 from grader.kernel_side import capture, dispatch
 from grader.notebook_check import InProcessChannel
 from grader.probe import Probe, ProbeFailure
-from notebook_factory import IMPORTS
 
 
 class InProcessKernel(InProcessChannel):

@@ -39,6 +39,6 @@ def grade(path, items=None, limits=QUICK):
             table[check.item][1] += result.max_points
             statuses.append(result.status)
             feedback.append(result.feedback)
-        return table, session.execution_notes()
+        return table, [note.text for note in session.execution_notes()]
     finally:
         session.close()

@@ -13,10 +13,10 @@ bfloat16, functions that compute in float64, answer in int64 or move their input
 from textwrap import dedent
 
 import pytest
-
-from grader.kernel import ExecutionLimits
 from mutants import rounds, solved_homework
 from notebook_factory import grade, write_notebook
+
+from grader.kernel import ExecutionLimits
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 

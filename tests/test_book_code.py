@@ -8,9 +8,10 @@ call) are fixed; so are its ``nn.Conv2d(out_channels, ...)`` and ``nn.Linear(409
 book writes as lazy layers (the seed's ``vgg_block`` is a mutant in tests/mutants.py).
 """
 
+from notebook_factory import grade, write_notebook
+
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
-from notebook_factory import grade, write_notebook
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 

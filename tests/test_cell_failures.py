@@ -1,11 +1,15 @@
 """A cell that raises: the notes name it, its error, the line, and what it never defined; a
 NameError in a check's feedback points back to it; the notes outlive the kernels."""
 
+import ast
+
+from notebook_factory import QUICK, write_notebook
+
 from grader.cell_failures import cell_failure, lost_names, point_to_cause
 from grader.checks import ALL_CHECKS
+from grader.kernel_side.capture import ASSIGNMENT, DEFINITION, IMPORT, DefinitionCapture, bound_names
 from grader.scoring import run_check
 from grader.session import GradingSession
-from notebook_factory import QUICK, write_notebook
 
 IMPORTS_AFTER_A_MISSING_MODULE = ("import course_helpers_nobody_has\nimport torch\nfrom torch import nn\n"
                                   "from torch.nn import functional as F\nfrom d2l import torch as d2l")
@@ -24,11 +28,94 @@ def test_a_failure_inside_a_definition_loses_that_definition():
     assert lost_names(source, 2, {"Conv2D", "later"}) == ([], ["Conv2D", "later"])
 
 
+NESTED = """\
+import torch.nn as tnn, os.path
+from torch import nn as torch_nn, optim
+if True:
+    def corr2d(X, K):
+        inner = 1
+try:
+    class Conv2D:
+        weight = 2
+except ImportError:
+    pool2d = None
+else:
+    x: int = 3
+finally:
+    y = 4
+with open(__file__):
+    for k in range(2):
+        while False:
+            z = k
+        else:
+            lenet = 5
+a, b = 1, 2
+obj.attr = 6
+"""
+
+
+def test_the_names_a_cell_binds_are_found_inside_blocks_not_inside_def_or_class_bodies():
+    found = bound_names(ast.parse(NESTED))
+    assert found == [("tnn", IMPORT), ("os", IMPORT), ("torch_nn", IMPORT), ("optim", IMPORT),
+                     ("corr2d", DEFINITION), ("Conv2D", DEFINITION), ("x", ASSIGNMENT), ("y", ASSIGNMENT),
+                     ("pool2d", ASSIGNMENT), ("z", ASSIGNMENT), ("lenet", ASSIGNMENT)]
+    assert bound_names(ast.parse(NESTED), from_line=8) == found[5:]   # Conv2D's body raised: from there on
+    assert bound_names(ast.parse(NESTED), from_line=16) == found[-2:]
+
+
+def test_the_agent_and_the_notes_read_a_cell_alike():
+    """Both ask ``bound_names``: what the agent watches for is what a failing cell never defined."""
+    kinds = {"corr2d": "function", "Conv2D": "class", "pool2d": "function", "lenet": "value", "tnn": "value"}
+    assert DefinitionCapture(kinds).defined_names(NESTED) == ({"corr2d", "Conv2D"}, {"pool2d", "lenet"})
+    assert lost_names(NESTED, 1, set(kinds)) == (["tnn", "os", "torch_nn", "optim"],
+                                                 ["corr2d", "Conv2D", "pool2d", "lenet"])
+
+
+GUARDED_CORR2D = ("try:\n    import course_helpers_nobody_has\n    def corr2d(X, K):\n        return X\n"
+                  "except KeyError:\n    pass")
+
+
+def test_a_graded_definition_inside_try_after_the_error_is_reported_never_defined(tmp_path):
+    """Jupyter shows such an error at the ``except`` that did not match (the frame's last line), not
+    where it was raised, so all of the try's body counts as not run."""
+    from notebook_factory import IMPORTS, grade
+
+    nb = write_notebook(tmp_path / "7.2-cross-correlation.ipynb", IMPORTS, GUARDED_CORR2D)
+    _, notes = grade(nb, {"corr2d"})
+    (note,) = [str(n) for n in notes if "cell 2" in str(n)]
+    assert "raised ModuleNotFoundError" in note and "line 5 (`except KeyError:`)" in note
+    assert "never imported course_helpers_nobody_has and never defined corr2d" in note
+
+
+def test_a_graded_definition_the_try_block_got_to_is_not_reported_lost(tmp_path):
+    """The same error after ``def corr2d``: the kernel holds corr2d, so the note does not say it
+    was never defined (and corr2d is graded)."""
+    from notebook_factory import IMPORTS, grade
+
+    defined_first = ("try:\n    def corr2d(X, K):\n        return X\n    import course_helpers_nobody_has\n"
+                     "except KeyError:\n    pass")
+    nb = write_notebook(tmp_path / "7.2-cross-correlation.ipynb", IMPORTS, defined_first)
+    _, notes = grade(nb, {"corr2d"})
+    (note,) = [str(n) for n in notes if "cell 2" in str(n)]
+    assert "never imported course_helpers_nobody_has" in note and "corr2d" not in note
+
+
+def test_a_line_in_a_try_clause_stands_for_any_line_of_its_body_but_not_of_its_else():
+    source = GUARDED_CORR2D + "\nelse:\n    x = 1\n    pool2d = 2\nfinally:\n    y = 3\n    Conv2D = 4"
+    graded = {"corr2d", "x", "pool2d", "y", "Conv2D"}
+    everything = (["course_helpers_nobody_has"], ["corr2d", "x", "pool2d", "y", "Conv2D"])
+    assert lost_names(source, 5, graded) == lost_names(source, 2, graded) == everything
+    assert lost_names(source, 12, graded) == (everything[0], ["corr2d", "x", "pool2d", "Conv2D"])  # end of finally
+    assert lost_names(source, 9, graded) == ([], ["pool2d", "y", "Conv2D"])   # else raised: the body had run
+    assert lost_names(source, 3, graded) == ([], ["corr2d", "x", "pool2d", "y", "Conv2D"])
+
+
 def test_a_name_error_points_to_the_cell_that_never_defined_the_name():
     cell = {"source": IMPORTS_AFTER_A_MISSING_MODULE, "outputs": [{
         "output_type": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'course_helpers_nobody_has'",
         "traceback": ["\x1b[31mModuleNotFoundError\x1b[39m", "Cell \x1b[32mIn[1], line 1\x1b[39m", "----> 1 import"]}]}
-    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'course_helpers_nobody_has'", set())
+    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'course_helpers_nobody_has'",
+                           set())
     assert failure.line == 1 and failure.code == "import course_helpers_nobody_has"
     text = point_to_cause("raised `NameError: name 'F' is not defined`", [failure])
     assert "`F` is not defined because hw.ipynb cell 1 raised ModuleNotFoundError" in text
@@ -43,7 +130,9 @@ def test_notes_and_feedback_name_the_failing_import_cell_even_after_the_kernels_
     finally:
         session.close()
     assert "because 7.2-cross-correlation.ipynb cell 1 raised ModuleNotFoundError" in result.feedback
-    (note,) = [n for n in session.execution_notes() if "cell 1" in n]
+    (record,) = [n for n in session.execution_notes() if n.cell == 1]
+    assert (record.kind, record.notebook, record.serious) == ("cell-error", "7.2-cross-correlation.ipynb", False)
+    note = record.text
     assert "No module named 'course_helpers_nobody_has'" in note
     assert "line 1 (`import course_helpers_nobody_has`)" in note
     assert "never imported course_helpers_nobody_has, torch, nn, F, d2l" in note

@@ -14,14 +14,14 @@ from fractions import Fraction
 
 import nbformat
 import pytest
+from mutants import rounds, solved_homework
 from nbclient import NotebookClient
+from notebook_factory import grade, write_notebook
 
 from grader.check_view import CheckReport
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
 from grader.record import FAILED, PASSED, SKIPPED, CheckResult, rounded
-from mutants import rounds, solved_homework
-from notebook_factory import grade, write_notebook
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 GRADED = [name for name, item in ITEMS.items() if not item.training]
@@ -107,7 +107,8 @@ def result(title, status, points, full, feedback="", hidden=False, item="corr2d"
 
 
 def test_the_cell_shows_points_statuses_and_the_failing_call():
-    feedback = "`corr2d(X, K)` returned `tensor([1.])`, expected `tensor([2.])`\n\n```python\nX = torch.tensor([[1.]])\n```"
+    feedback = ("`corr2d(X, K)` returned `tensor([1.])`, expected `tensor([2.])`\n\n"
+                "```python\nX = torch.tensor([[1.]])\n```")
     report = CheckReport([result("the book's example", PASSED, 1, 1),
                           result("generated inputs", FAILED, 0, 2, feedback),
                           result("hidden edge", FAILED, 0, 1, "secret input", hidden=True),
@@ -132,11 +133,12 @@ def test_an_unknown_item_is_named_with_a_suggestion_and_every_graded_name():
 
 
 def test_an_item_of_another_section_says_where_it_is_graded():
-    from grader.notebook_check import NotebookSession
-    from grader.probe import NOT_SUBMITTED, ProbeFailure
     from in_process import InProcessKernel
 
-    session = NotebookSession(InProcessKernel("def corr2d(X, K):\n    return X").agent)
+    from grader.notebook_check import NotebookSession
+    from grader.probe import NOT_SUBMITTED, ProbeFailure
+
+    session = NotebookSession(InProcessKernel("def corr2d(X, K):\n    return X"))
     with pytest.raises(ProbeFailure) as raised:
         session.locate("corr2d_multi_in")
     assert raised.value.kind == NOT_SUBMITTED and "section 7.4's notebook" in raised.value.message

@@ -10,13 +10,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
-from grader.checks.properties import hypothesis_settings
-from grader.compare import call_snippet, literal, module_lines, tensor_mismatch
-from grader.checks.sec7_3 import conv_layer
 from in_process import checks_of, run_check
 from mutants import MUTANTS
 from notebook_factory import IMPORTS
+
+from grader.checks.properties import hypothesis_settings
+from grader.checks.sec7_3 import conv_layer
+from grader.compare import call_snippet, literal, module_lines, tensor_mismatch
 from solutions.fill import reference_definitions
 
 
@@ -114,6 +114,18 @@ def test_properties_are_derandomized_bounded_and_keep_no_database():
     chosen = hypothesis_settings()
     assert chosen.derandomize and chosen.database is None and chosen.deadline is None
     assert 0 < chosen.max_examples <= 20
+
+
+def test_properties_use_the_grader_profile_with_only_the_timing_health_check_off():
+    """The settings the grader always used, now from one named profile: only too_slow (a timing,
+    so a loaded machine's) is suppressed; shrinking is the one thing a hidden check leaves out."""
+    from hypothesis import HealthCheck, Phase
+
+    chosen, hidden = hypothesis_settings(7), hypothesis_settings(7, shrink=False)
+    assert settings.get_profile("grader").suppress_health_check == (HealthCheck.too_slow,)
+    assert chosen.suppress_health_check == (HealthCheck.too_slow,) and not chosen.print_blob
+    assert (chosen.max_examples, chosen.phases) == (7, (Phase.explicit, Phase.generate, Phase.shrink))
+    assert hidden.phases == (Phase.explicit, Phase.generate) and hidden.derandomize and hidden.deadline is None
 
 
 # ---- values and tolerance -------------------------------------------------------------------

@@ -6,13 +6,13 @@ book's base, and the book's helpers are right (each passes its own item). In-pro
 from unittest import mock
 
 import pytest
-
-from grader.checks.dependencies import HELPERS
-from grader.kernel_side import library_guard
-from grader.kernel_side.stand_ins import HELPER_NAMES
-from grader.items import ITEMS
 from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS
+
+from grader.checks.dependencies import HELPERS
+from grader.items import ITEMS
+from grader.kernel_side import library_guard
+from grader.kernel_side.stand_ins import HELPER_NAMES
 from solutions.fill import reference_definitions
 
 DEFINITIONS = reference_definitions()

@@ -3,14 +3,14 @@ the layer where a student's model leaves the reference, partial credit, and few 
 Run in-process (tests/in_process.py)."""
 
 import pytest
-
-from grader.checks.model_compare import model_checks
-from grader.layers import in_call_order, match_layers
-from grader.checks.architectures import reference_factory
-from grader.kernel_side.model_report import run_model
 from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS
 from test_alternatives import ALTERNATIVES
+
+from grader.checks.architectures import reference_factory
+from grader.checks.model_compare import model_checks
+from grader.kernel_side.model_report import run_model
+from grader.layers import in_call_order, match_layers
 
 
 def source(table, description):
@@ -80,6 +80,7 @@ def test_the_three_checks_of_a_model_build_it_once_per_input_and_once_more_to_tr
     checks = residual_checks("identity shortcut")
     assert all(run_check(check, kernel=kernel)[0] for check in checks)
     assert kernel.requests.count("model") == 2 + 1  # two input shapes, one transplant
+    assert len(kernel.replies) == 3   # kept by the kernel itself, so they go when it goes
 
 
 def test_a_model_report_the_grader_cannot_read_fails_the_check_clearly():

@@ -6,8 +6,8 @@ import json
 from grader.checks import ALL_CHECKS
 from grader.instructor.results import parse
 from grader.items import ITEMS
-from grader.report import gradescope_json
 from grader.record import CheckResult, item_rows
+from grader.report import gradescope_json
 from grader.scoring import check_points
 
 
@@ -22,7 +22,7 @@ def test_every_item_adds_up_to_its_points_in_every_report():
     run = parse(payload)
     for item, (got, full) in run.item_points().items():
         assert got == full == ITEMS[item].points, (item, got, full)
-    for (section, item), (got, full, _) in item_rows(run.checks).items():
+    for (_section, item), (got, full, _) in item_rows(run.checks).items():
         assert got == full == ITEMS[item].points, item
     assert payload["score"] == payload["max_score"] == sum(item.points for item in ITEMS.values())
     thirds = [t for t in payload["tests"] if t["extra_data"]["points"].endswith("/3")]

@@ -13,9 +13,23 @@ from hypothesis import strategies as st
 
 from grader.kernel_side import codec
 from grader.kernel_side.codec import MAX_ELEMENTS, Odd, WireError, decode, encode, from_wire, to_wire
-from grader.kernel_side.contract import (REQUESTS, CallRequest, CaseOutcome, InventoryEntry, LayerSpec, ModelReport,
-                                         ModelRequest, ModeRun, ModuleRow, Reply, TensorFill, TraceCall, TrainedModel,
-                                         envelope, open_envelope)
+from grader.kernel_side.contract import (
+    REQUESTS,
+    CallRequest,
+    CaseOutcome,
+    InventoryEntry,
+    LayerSpec,
+    ModelReport,
+    ModelRequest,
+    ModeRun,
+    ModuleRow,
+    Reply,
+    TensorFill,
+    TraceCall,
+    TrainedModel,
+    envelope,
+    open_envelope,
+)
 from grader.kernel_side.dispatch import Agent
 
 DTYPES = list(codec.DTYPES.values())
@@ -27,7 +41,8 @@ def over_json(data):
 
 def model_report():
     return ModelReport(
-        modules=[ModuleRow(path="net.0", type="Conv2d", family="conv", params=[("weight", [6, 1, 5, 5]), ("bias", [6])]),
+        modules=[ModuleRow(path="net.0", type="Conv2d", family="conv",
+                           params=[("weight", [6, 1, 5, 5]), ("bias", [6])]),
                  ModuleRow(path="net.1", type="Sigmoid")],
         lr=0.1,
         outputs={"eval": ModeRun(output=torch.randn(2, 10), trace=[
@@ -125,7 +140,8 @@ def test_requests_cross_in_an_envelope_with_layers_and_fills():
     assert nonce == "n" and back.name == "LeNet" and back.helpers == ["corr2d"]
     assert back.args[1] == (1, 2) and back.fill == request.fill
     built = back.args[0].build()
-    assert isinstance(built, torch.nn.Conv2d) and built.kernel_size == (2, 2) and float(built.weight.detach().sum()) == 4
+    assert (isinstance(built, torch.nn.Conv2d) and built.kernel_size == (2, 2)
+            and float(built.weight.detach().sum()) == 4)
 
 
 def test_a_fill_gives_both_sides_the_same_values():

@@ -5,10 +5,10 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbformat.v4 import new_notebook
+from notebook_factory import grade
 
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
-from notebook_factory import grade
 from solutions.fill import solved
 
 ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignment"

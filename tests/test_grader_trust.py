@@ -1,16 +1,15 @@
 """Attacks on the grader gain nothing and do not stop it; broken notebooks are graded fairly."""
 
 import json
-from fractions import Fraction
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
-import pytest
-
-from grader.kernel import KernelSession
-from grader.items import kinds_for_kernel
 from notebook_factory import IMPORTS, QUICK, grade, write_notebook
+
+from grader.items import kinds_for_kernel
+from grader.kernel import KernelSession
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -162,8 +161,8 @@ def test_references_are_loaded_before_any_student_cell_runs(tmp_path, monkeypatc
     """Kernels run as the grader's user and could rewrite solutions/ on disk; what counts is
     what the grader read before the first student cell ran."""
     import grader.session as session_module
-    from solutions.fill import reference_definitions
     from grader.items import ITEMS
+    from solutions.fill import reference_definitions
 
     seen = {}
 

@@ -13,13 +13,13 @@ import socket
 import threading
 
 import pytest
+from idx_files import write_fashion_mnist
+from notebook_factory import IMPORTS, grade, write_notebook
 
 from d2l import fashion_mnist_fetch
 from grader.cell_failures import CellFailure, data_note
 from grader.sandbox.cgroups import PREFIX
 from grader.training.data import DataProblem
-from idx_files import write_fashion_mnist
-from notebook_factory import IMPORTS, grade, write_notebook
 
 CORR2D = ("def corr2d(X, K):\n    h, w = K.shape\n    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"
           "    for i in range(Y.shape[0]):\n        for j in range(Y.shape[1]):\n"

@@ -91,7 +91,9 @@ def hosted(request, tmp_path_factory):
     build_release(release, "course/homework", grader_ref="v1", starter_repo="course/homework-starter")
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", root / "wheels", release)
     venv = root / "venv"
-    run(sys._base_executable, "-m", "venv", "--without-pip", venv)   # pip and all else from the "image"
+    # From the interpreter this checkout's venv was made from; pip and all else come from the "image".
+    # No public API names it (venv itself reads sys._base_executable); sys.base_exec_prefix gives only its folder.
+    run(sys._base_executable, "-m", "venv", "--without-pip", venv)  # noqa: SLF001 - base interpreter, no public name
     python = venv / "bin" / "python"
     site = Path(run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
     (site / "host_image.pth").write_text(f"{_image(root)}\n")

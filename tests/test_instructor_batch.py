@@ -14,9 +14,9 @@ import uuid
 
 import psutil
 import pytest
+from notebook_factory import IMPORTS, write_notebook
 
 from grader.instructor.__main__ import main
-from notebook_factory import IMPORTS, write_notebook
 
 SELECT = "-k corr2d:"  # the corr2d item's checks only (a -k word may end in a colon)
 CORR2D = ("def corr2d(X, K):\n    h, w = K.shape\n    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))\n"

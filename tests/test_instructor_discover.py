@@ -6,10 +6,10 @@ import time
 import zipfile
 
 import pytest
+from notebook_factory import IMPORTS, write_notebook
 
 from grader.instructor.discover import ClassFolderError, discover
 from grader.instructor.fingerprint import code_digest, grader_version, shared_code, submission_key
-from notebook_factory import IMPORTS, write_notebook
 
 CORR = "def corr2d(X, K):\n    return X"
 STUB = "def corr2d(X, K):\n    raise NotImplementedError"
@@ -58,7 +58,8 @@ def test_lms_file_names_group_one_students_files_and_keep_the_latest_attempt(tmp
     assert [p.name for p in found["doej"].notebooks] == ["homework.ipynb"]
     assert found["leek"].attempt == "2024-03-02-09-30-00"
     assert found["leek"].superseded == ["HW2_leek_attempt_2024-03-01-10-00-00_hw.ipynb"]
-    assert code_digest(found["leek"].notebooks[0]) == code_digest(root / "HW2_leek_attempt_2024-03-02-09-30-00_hw.ipynb")
+    assert (code_digest(found["leek"].notebooks[0])
+            == code_digest(root / "HW2_leek_attempt_2024-03-02-09-30-00_hw.ipynb"))
 
 
 def _zip(path, entries):

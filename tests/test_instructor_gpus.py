@@ -3,11 +3,12 @@
 import subprocess
 import threading
 
+from notebook_factory import IMPORTS, write_notebook
+
 from grader.instructor import batch
 from grader.instructor.batch import BatchOptions, grade_all
 from grader.instructor.discover import discover
 from grader.instructor.gpus import Gpu, query_nvidia_smi, visible_gpus, worker_slots
-from notebook_factory import IMPORTS, write_notebook
 
 
 def _smi(stdout, code=0):
@@ -25,7 +26,9 @@ def test_nvidia_smi_listing_is_read_and_its_absence_means_no_gpu():
 
 
 def test_cuda_visible_devices_narrows_the_gpus_as_slurm_sets_it():
-    listed = lambda: [Gpu("0", 16000), Gpu("1", 16000), Gpu("2", 80000)]
+    def listed():
+        return [Gpu("0", 16000), Gpu("1", 16000), Gpu("2", 80000)]
+
     assert visible_gpus({}, listed) == listed()
     assert visible_gpus({"CUDA_VISIBLE_DEVICES": "2,0"}, listed) == [Gpu("2", 80000), Gpu("0", 16000)]
     assert visible_gpus({"CUDA_VISIBLE_DEVICES": ""}, listed) == []

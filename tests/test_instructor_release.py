@@ -10,12 +10,19 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.instructor.fingerprint import code_digest
-from grader.instructor.release import (ReleaseError, build_release, check_release, pinned_workflow,
-                                       release_files, starter_install_url, student_makefile, student_pyproject)
+from grader.instructor.release import (
+    ReleaseError,
+    build_release,
+    check_release,
+    pinned_workflow,
+    release_files,
+    starter_install_url,
+    student_makefile,
+    student_pyproject,
+)
 from grader.preprocess import prepare
 from grader.record import WITHHELD
 from grader.setup_cell import is_setup_cell
@@ -180,7 +187,8 @@ def test_released_repository_grades_its_blank_notebooks_to_zero_cleanly(released
     payload = json.loads(results.read_text())
     notes = payload.get("output", "") + run.stdout
     assert "%pip" not in notes and "cell 1:" not in notes and "cell 1 " not in notes   # the set-up cell: silent
-    assert payload["score"] == 0 and payload["max_score"] > 0 and "Grading did not finish" not in payload.get("output", "")
+    assert (payload["score"] == 0 and payload["max_score"] > 0
+            and "Grading did not finish" not in payload.get("output", ""))
     statuses = {t["output"].split("**")[1] for t in payload["tests"]}
     assert statuses == {"not implemented", "skipped", WITHHELD, f"hidden, {WITHHELD}"}, statuses
     skipped = {t["name"].split(":")[0] for t in payload["tests"] if t["output"].startswith("**skipped**")}
@@ -193,10 +201,22 @@ def test_released_repository_grades_its_blank_notebooks_to_zero_cleanly(released
 def test_the_students_makefile_keeps_set_up_and_grading_and_drops_the_instructors_targets(released):
     makefile = (released / "Makefile").read_text()
     assert "\ngrade: setup" in makefile and "\nsetup:" in makefile and "\nclean:" in makefile
-    for target in ("test", "test-all", "grade-class", "release"):
+    for target in ("lint", "test", "test-all", "grade-class", "release"):
         assert f"\n{target}:" not in makefile
     assert "instructor only" not in makefile and "shared/data" not in makefile
     with pytest.raises(ReleaseError, match="never closed"):
         student_makefile("a\n# >>> instructor only\nb\n")
     with pytest.raises(ReleaseError, match="does not pair up"):
         student_makefile("a\n# <<< instructor only\nb\n")
+
+
+def test_the_students_project_file_leaves_out_the_instructors_code_health_tools():
+    text = ('[project.optional-dependencies]\ngrading = ["pytest"]\n# code health\nlint = ["ruff"]\n\n'
+            '[project.entry-points."d2l.grader"]\ncheck = "grader.notebook_check:check"\n\n'
+            '# lint settings\n[tool.ruff]\nline-length = 120\n\n[tool.ruff.lint]\nselect = ["E"]\n\n'
+            '[[tool.mypy.overrides]]\nmodule = ["solutions.*"]\n\n'
+            '[tool.setuptools.packages.find]\ninclude = ["d2l*", "solutions*", "grader*"]\n')
+    assert student_pyproject(text) == (
+        '[project.optional-dependencies]\ngrading = ["pytest"]\n\n'
+        '[project.entry-points."d2l.grader"]\ncheck = "grader.notebook_check:check"\n\n'
+        '[tool.setuptools.packages.find]\ninclude = ["d2l*", "grader*"]\n')

@@ -19,8 +19,8 @@ from grader.instructor.figures import training_figures
 from grader.instructor.gradebook import write_gradebook
 from grader.instructor.progress import Progress
 from grader.instructor.results import ResultsError, load, parse
+from grader.record import CheckResult, Note
 from grader.report import gradescope_json, write_results
-from grader.record import CheckResult
 
 matplotlib.use("agg")
 
@@ -39,7 +39,11 @@ RESULTS = [
 ]
 
 
-def _payload(error=None, notes=("7.2.ipynb: cell 3 error: NameError: x",)):
+CELL_NOTE = Note("cell-error", "7.2.ipynb: cell 3 error: NameError: x", "7.2.ipynb", 3)
+UNREADABLE = Note("not-graded", "hw.ipynb could not be read as a notebook", "hw.ipynb", serious=True)
+
+
+def _payload(error=None, notes=(CELL_NOTE,)):
     return json.loads(json.dumps(gradescope_json(RESULTS, 12.5, list(notes), error)))
 
 
@@ -51,11 +55,25 @@ def test_results_json_reads_back_into_the_graders_records():
     assert run.checks[1].feedback.startswith("Smallest failing input found:")
     assert run.checks[3].skipped and run.checks[4].hidden and run.checks[4].feedback == ""
     assert run.item_points()["corr2d"] == (1.0, 4.0) and run.item_points()["VGG"] == (0.0, 2.0)
-    assert run.notes == ["7.2.ipynb: cell 3 error: NameError: x"] and run.problems == []
+    assert run.notes == [CELL_NOTE] and run.problems == []
     assert run.seconds == 12.5 and run.checks[1].max_points == 3  # from the record, not the rounded scores
-    broken = parse(_payload(error="SubmissionError: no notebooks", notes=("hw.ipynb could not be read as a notebook",)))
+    broken = parse(_payload(error="SubmissionError: no notebooks", notes=(UNREADABLE,)))
     assert broken.error == "SubmissionError: no notebooks"
     assert broken.problems == ["SubmissionError: no notebooks", "hw.ipynb could not be read as a notebook"]
+
+
+def test_the_problems_column_takes_the_notes_marked_serious_whatever_their_text(tmp_path):
+    """A cell's own error may say anything ("stopped the kernel", "could not be read"): only the
+    grader's ``serious`` field makes a note a problem with the whole submission."""
+    says_it = Note("cell-error", "7.2.ipynb: cell 4 raised RuntimeError: the loader stopped the kernel; the file "
+                   "could not be read", "7.2.ipynb", 4)
+    serious = Note("budget", "7.5.ipynb: out of time", "7.5.ipynb", serious=True)
+    run = parse(_payload(notes=(says_it, serious)))
+    assert run.problems == ["7.5.ipynb: out of time"]
+    text = write_report("dave", run, tmp_path / "dave").read_text()
+    problems, notes = text.split("## Notes on running your notebooks")
+    assert "- 7.5.ipynb: out of time" in problems and "out of time" not in notes
+    assert "cell 4 raised RuntimeError: the loader stopped the kernel" in notes
 
 
 def test_unreadable_results_are_a_clear_error(tmp_path):
@@ -87,9 +105,11 @@ def _notebook_with_training_curve(path, png):
     cells = [new_code_cell("x = 1"),
              new_code_cell("history = trainer.fit(model, data)", outputs=[
                  new_output("stream", name="stdout", text="after epoch 10: validation accuracy 0.871\n"),
-                 new_output("display_data", data={"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"}),
+                 new_output("display_data",
+                            data={"image/png": base64.b64encode(png).decode(), "text/plain": "<Figure>"}),
              ]),
-             new_code_cell("plot(X)", outputs=[new_output("display_data", data={"image/png": base64.b64encode(png).decode()})])]
+             new_code_cell("plot(X)", outputs=[
+                 new_output("display_data", data={"image/png": base64.b64encode(png).decode()})])]
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(new_notebook(cells=cells), str(path))
     return path
@@ -100,7 +120,8 @@ def test_training_curves_come_from_training_cells_only(tmp_path):
     nb = _notebook_with_training_curve(tmp_path / "7.6-lenet.ipynb", png)
     figures = training_figures(nb, "your notebook")
     assert len(figures) == 1
-    assert figures[0].cell == 2 and figures[0].png == png and figures[0].caption == "after epoch 10: validation accuracy 0.871"
+    assert (figures[0].cell == 2 and figures[0].png == png
+            and figures[0].caption == "after epoch 10: validation accuracy 0.871")
     (tmp_path / "broken.ipynb").write_text("{")
     assert training_figures(tmp_path / "broken.ipynb", "x") == []
 
@@ -145,7 +166,7 @@ def _outcome(tmp_path, student, status, run=None, problem="", superseded=()):
 def test_gradebook_has_totals_status_flags_and_points_per_item(tmp_path):
     outcomes = [
         _outcome(tmp_path, "alice", GRADED, parse(_payload()), superseded=["alice.ipynb"]),
-        _outcome(tmp_path, "carol", PROBLEMS, parse(_payload(notes=("hw.ipynb could not be read as a notebook",))),
+        _outcome(tmp_path, "carol", PROBLEMS, parse(_payload(notes=(UNREADABLE,))),
                  problem="hw.ipynb could not be read as a notebook"),
         _outcome(tmp_path, "erin", NOT_GRADED, problem="no notebooks (.ipynb) in this submission"),
     ]
@@ -156,7 +177,8 @@ def test_gradebook_has_totals_status_flags_and_points_per_item(tmp_path):
     assert rows["alice"]["7.2 corr2d /4"] == "1" and rows["alice"]["7.5 pool2d /4"] == "4"
     assert rows["alice"]["7.6 LeNet /4"] == "" and rows["alice"]["8.2 VGG /4"] == "0"  # skipped vs. graded zero
     assert rows["carol"]["status"] == "graded with problems" and "could not be read" in rows["carol"]["problem"]
-    assert rows["erin"]["score"] == "" and rows["erin"]["status"] == "not graded" and "no notebooks" in rows["erin"]["problem"]
+    assert (rows["erin"]["score"] == "" and rows["erin"]["status"] == "not graded"
+            and "no notebooks" in rows["erin"]["problem"])
 
 
 def test_classroom_result_carries_the_graders_points_as_one_exact_total():
@@ -196,7 +218,8 @@ def test_ci_report_without_results_still_publishes_the_failure(tmp_path, capsys)
     assert code == 1 and "grading did not finish" in capsys.readouterr().out
     assert "grading did not finish" in summary.read_text()
     result = json.loads(base64.b64decode(output.read_text().strip().partition("=")[2]))
-    assert result["status"] == "error" and result["max_score"] == 0 and "wrote no results" in result["tests"][0]["message"]
+    assert (result["status"] == "error" and result["max_score"] == 0
+            and "wrote no results" in result["tests"][0]["message"])
 
 
 class _Terminal(io.StringIO):

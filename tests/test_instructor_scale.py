@@ -20,11 +20,11 @@ from pathlib import Path
 import psutil
 import pytest
 import yaml
+from notebook_factory import IMPORTS, write_notebook
+from test_instructor_batch import CORR2D, STUB
 
 from grader.instructor.__main__ import main
 from grader.instructor.shards import in_shard
-from notebook_factory import IMPORTS, write_notebook
-from test_instructor_batch import CORR2D, STUB
 
 REPO = Path(__file__).resolve().parents[1]
 PLUGINS = str(Path(__file__).parent / "plugins")
@@ -198,7 +198,7 @@ def test_regrade_workflow_shard_and_merge_steps_give_grade_class_s_gradebook(ref
 def test_fetch_roster_clones_only_its_shards_repositories(tmp_path):
     roster, names = tmp_path / "roster.txt", []
     for n in range(4):
-        repo = tmp_path / "remote" / f"course" / f"hw-student{n}"
+        repo = tmp_path / "remote" / "course" / f"hw-student{n}"
         write_notebook(repo / "assignment" / "7.2.ipynb", IMPORTS, CORR2D)
         subprocess.run(["git", "init", "-q", str(repo)], check=True)
         subprocess.run(["git", "-C", str(repo), "add", "."], check=True)

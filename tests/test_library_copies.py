@@ -3,11 +3,11 @@ copy used by another item (the book's 7.4 builds corr2d_multi_in on d2l.corr2d) 
 
 import pytest
 import torch
+from in_process import InProcessKernel, checks_of, run_check
+from notebook_factory import IMPORTS, grade, write_notebook
 
 from d2l import torch as d2l
 from grader.probe import BORROWED
-from in_process import InProcessKernel, checks_of, run_check
-from notebook_factory import IMPORTS, grade, write_notebook
 from solutions.fill import reference_definitions
 
 BORROWING = {

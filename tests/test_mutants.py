@@ -8,11 +8,11 @@ bug (double jeopardy), fails the round with the mutant's description.
 """
 
 import pytest
+from mutants import MUTANTS, edited_reference, rounds, solved_homework
+from notebook_factory import grade, write_notebook
 
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
-from mutants import MUTANTS, edited_reference, rounds, solved_homework
-from notebook_factory import grade, write_notebook
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 ROUNDS = rounds()

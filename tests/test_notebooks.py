@@ -21,13 +21,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from idx_files import write_fashion_mnist
 from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 from grader.items import ITEMS
 from grader.submission import section_of
-from idx_files import write_fashion_mnist
 from solutions.fill import graded_item, reference_definitions, solved
 
 REPO = Path(__file__).resolve().parents[1]
@@ -43,9 +43,10 @@ EXPECTED_OUTPUT = {
     "7.2": ["tensor([[19., 25.],\n        [37., 43.]])", "[ 0.,  1.,  0.,  0.,  0., -1.,  0.]"],
     "7.3": ["torch.Size([8, 8])", "torch.Size([4, 4])", "torch.Size([2, 2])"],
     "7.4": ["tensor([[ 56.,  72.],\n        [104., 120.]])", "torch.Size([3, 2, 2, 2])"],
-    "7.5": ["tensor([[4., 5.],\n        [7., 8.]])", "tensor([[[[10.]]]])", "average pooling and the convolution agree"],
-    "7.6": ["AvgPool2d output shape:\t torch.Size([1, 16, 5, 5])", "MaxPool2d output shape:\t torch.Size([1, 16, 5, 5])",
-            "validation accuracy"],
+    "7.5": ["tensor([[4., 5.],\n        [7., 8.]])", "tensor([[[[10.]]]])",
+            "average pooling and the convolution agree"],
+    "7.6": ["AvgPool2d output shape:\t torch.Size([1, 16, 5, 5])",
+            "MaxPool2d output shape:\t torch.Size([1, 16, 5, 5])", "validation accuracy"],
     "8.2": ["Flatten output shape:\t torch.Size([1, 25088])", "13 convolutional + 3 fully connected = 16",
             "16 convolutional + 3 fully connected = 19"],
     "8.6": ["torch.Size([4, 3, 6, 6])", "torch.Size([4, 6, 3, 3])", "torch.Size([1, 512, 3, 3])",
@@ -148,7 +149,8 @@ def test_graded_names_marked_once_with_matching_stubs(path):
         if isinstance(stub, ast.ClassDef):
             assert stub_sig[0] == reference_sig[0], f"stub {name} has other base classes than the reference"
             for method, args in stub_sig[1].items():
-                assert reference_sig[1].get(method) == args, f"stub {name}.{method} differs in signature from the reference"
+                assert reference_sig[1].get(method) == args, (
+                    f"stub {name}.{method} differs in signature from the reference")
         else:
             assert stub_sig == reference_sig, f"stub {name} differs in signature from the reference"
         if isinstance(stub, ast.Assign):
@@ -192,6 +194,50 @@ def _signature(node):
         methods = {n.name: ast.unparse(n.args) for n in node.body if isinstance(n, ast.FunctionDef)}
         return [ast.unparse(b) for b in node.bases], methods
     return "value"
+
+
+# ---- the answer key ----------------------------------------------------------------------------
+def test_the_answer_key_command_writes_every_notebook_solved(tmp_path, capsys):
+    from grader.instructor.__main__ import main
+
+    out = tmp_path / "new" / "key"
+    assert main(["answer-key", str(out)]) == 0
+    assert "wrote 8 solved notebooks" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == [p.name for p in NOTEBOOKS]
+    definitions = reference_definitions()
+    for path in NOTEBOOKS:
+        blank, key = _read(path), nbformat.read(str(out / path.name), as_version=4)
+        assert key == solved(blank) and any(graded_item(cell) for cell in key.cells)
+        for cell, stub in zip(key.cells, blank.cells):
+            if graded_item(cell) is not None:
+                assert cell.source == definitions[graded_item(cell)] != stub.source
+
+
+def test_the_answer_key_is_never_written_into_the_assignment_or_over_other_files(tmp_path, capsys):
+    from grader.instructor.__main__ import main
+
+    blank = tmp_path / "assignment"
+    blank.mkdir()
+    (blank / NOTEBOOKS[0].name).write_bytes(NOTEBOOKS[0].read_bytes())
+    for refused in (blank, blank / "key"):
+        assert main(["answer-key", str(refused), "--assignment", str(blank), "--force"]) == 2
+        assert "assignment folder or inside it" in capsys.readouterr().err
+    assert sorted(p.name for p in blank.iterdir()) == [NOTEBOOKS[0].name]
+    assert _read(blank / NOTEBOOKS[0].name) == _read(NOTEBOOKS[0])
+    used = tmp_path / "used"
+    used.mkdir()
+    (used / "notes.md").write_text("mine")
+    assert main(["answer-key", str(used), "--assignment", str(blank)]) == 2
+    assert "not empty" in (error := capsys.readouterr().err) and "--force" in error
+    assert [p.name for p in used.iterdir()] == ["notes.md"]
+    assert main(["answer-key", str(used), "--assignment", str(blank), "--force"]) == 0
+    assert sorted(p.name for p in used.iterdir()) == [NOTEBOOKS[0].name, "notes.md"]
+    assert (used / "notes.md").read_text() == "mine"
+    (tmp_path / "a-file").write_text("")
+    assert main(["answer-key", str(tmp_path / "a-file"), "--assignment", str(blank)]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert main(["answer-key", str(tmp_path / "key"), "--assignment", str(tmp_path / "empty")]) == 2
+    assert "holds no notebooks" in capsys.readouterr().err
 
 
 # ---- execution ----------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Every argument matters, and an edge case costs only its share.
 
-``grader/checks/parameters.py`` maps each parameter of each graded item to the check that fails
+``parameter_checks.py`` maps each parameter of each graded item to the check that fails
 when the parameter is ignored; a mutant per settings parameter (``tests/mutants.py``) shows it
 does, on that item and no other. The squeeze() bugs of real submissions lose the degenerate-shape
 check and nothing else.
@@ -9,20 +9,21 @@ check and nothing else.
 import inspect
 
 import pytest
+from mutants import MUTANTS, PARAMETER_MUTANTS, rounds, solved_homework
+from notebook_factory import grade, write_notebook
+from parameter_checks import INPUT, PARAMETERS
 
 from grader.checks import ALL_CHECKS
-from grader.checks.parameters import INPUT, PARAMETERS
 from grader.checks.properties import DEGENERATE
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
 from grader.oracles import reference
 from grader.scoring import check_points
-from mutants import MUTANTS, PARAMETER_MUTANTS, rounds, solved_homework
-from notebook_factory import grade, write_notebook
 
 LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 GRADED = [name for name, item in ITEMS.items() if not item.training and item.kind != "value"]
-ROUNDS = rounds([(item, (parameter, description), source) for item, parameter, description, source in PARAMETER_MUTANTS])
+ROUNDS = rounds([(item, (parameter, description), source)
+                 for item, parameter, description, source in PARAMETER_MUTANTS])
 
 
 def signature(name):

@@ -1,9 +1,11 @@
-"""The grading record: exact round trip, hidden feedback kept out of results.json, strict reading
-(malformed records and older results files are clear errors), and per-check timings."""
+"""The grading record: exact round trip (notes as records), hidden feedback kept out of results.json,
+strict reading (malformed records, older results files and other record versions are clear errors),
+per-check timings, and the sandbox limits it records from each kernel's status record."""
 
 import copy
 import json
 import time
+from dataclasses import replace
 from fractions import Fraction
 from types import SimpleNamespace
 
@@ -11,11 +13,13 @@ import pytest
 
 from grader.checks.base import Check, CheckFailed
 from grader.instructor.results import ResultsError, load, parse
-from grader.record import CheckResult, GradingRecord, RecordError
+from grader.kernel_side.confinement_contract import SandboxStatus
+from grader.record import CheckResult, GradingRecord, Note, RecordError
 from grader.report import gradescope_json, score_table, write_results
 from grader.scoring import run_check
 
 SECRET = "corr2d(torch.ones(5, 7), torch.eye(3))  (the hidden input)"
+NOTE = Note("cell-error", "7.2.ipynb: cell 3 error: NameError: x", "7.2.ipynb", 3)
 
 
 def _check(title, points, full, status, feedback, hidden=False, seconds=0.0):
@@ -30,7 +34,8 @@ def _record():
                 _check("b", Fraction(0), third, "failed", "wrong shape", seconds=1.5),
                 _check("c", Fraction(2, 3), third, "failed", SECRET, hidden=True, seconds=0.125),
                 _check("d", Fraction(0), Fraction(0), "skipped", "needs a CUDA GPU")],
-        notes=["7.2.ipynb: cell 3 error: NameError: x"], error="", sandbox="not sandboxed: pretend",
+        notes=[NOTE, Note("budget", "7.5.ipynb: the time budget ran out; later cells did not run", "7.5.ipynb",
+                          serious=True)], error="", sandbox="not sandboxed: pretend",
         seconds=12.75, execution_seconds=4.5)
 
 
@@ -44,6 +49,32 @@ def test_record_round_trips_exactly_through_json():
     assert back.totals() == (Fraction(2), Fraction(4)) and back.checks[1].seconds == 1.5
     assert (back.seconds, back.execution_seconds, back.sandbox) == (12.75, 4.5, "not sandboxed: pretend")
     assert back.item_points()["corr2d"] == (2.0, 4.0) and back.item_points()["LeNet"] == (0.0, 0.0)
+
+
+def test_notes_round_trip_as_records_and_read_as_their_text():
+    data = json.loads(json.dumps(_record().to_dict()))
+    assert data["version"] == 3
+    assert data["notes"][0] == {"kind": "cell-error", "text": "7.2.ipynb: cell 3 error: NameError: x",
+                                "notebook": "7.2.ipynb", "cell": 3, "serious": False}
+    assert data["notes"][1]["cell"] is None and data["notes"][1]["serious"] is True
+    notes = GradingRecord.from_dict(data).notes
+    assert notes == _record().notes and all(isinstance(n, Note) for n in notes)
+    assert f"- {notes[0]}" == "- 7.2.ipynb: cell 3 error: NameError: x"   # shown as its text, as before
+    assert gradescope_json(_record())["output"] == ("- 7.2.ipynb: cell 3 error: NameError: x\n"
+                                                    "- 7.5.ipynb: the time budget ran out; later cells did not run")
+    with pytest.raises(RecordError, match="unknown note kind 'gossip'"):
+        Note("gossip", "x")
+
+
+def test_a_version_2_record_with_text_notes_is_refused_by_its_version():
+    data = _record().to_dict()
+    data["version"], data["notes"] = 2, ["7.2.ipynb: cell 3 error: NameError: x"]   # what graders before 3 wrote
+    with pytest.raises(RecordError, match=r"^record: version 2; this grader reads version 3$"):
+        GradingRecord.from_dict(data)
+    payload = gradescope_json(_record())
+    payload["extra_data"]["record"] = data
+    with pytest.raises(ResultsError, match="version 2; this grader reads version 3.*grade the submission again"):
+        parse(payload)
 
 
 def test_results_json_carries_the_record_without_hidden_feedback(tmp_path):
@@ -70,7 +101,7 @@ def test_instructor_tools_read_the_record_not_the_markdown():
     run = parse(payload)
     assert [c.name for c in run.checks] == [c.name for c in _record().checks]
     assert [c.status for c in run.checks] == ["passed", "failed", "failed", "skipped"]
-    assert run.error == "" and run.notes == ["7.2.ipynb: cell 3 error: NameError: x"]
+    assert run.error == "" and run.notes == _record().notes
 
 
 def _set(path, value):
@@ -97,7 +128,11 @@ MALFORMED = {
     "unknown key": (_set(("grade",), "A"), "unknown grade"),
     "checks not a list": (_set(("checks",), {"a": 1}), "'checks' must be list"),
     "a check not an object": (_set(("checks", 1), "7.2 corr2d: b"), "check 2: expected an object"),
-    "notes not strings": (_set(("notes",), [1, 2]), "notes"),
+    "notes not records": (_set(("notes",), [1, 2]), "note 1: expected an object, got int"),
+    "a note's cell not a number": (_set(("notes", 0, "cell"), "3"), "note 1: 'cell' must be int | None"),
+    "a note's cell a bool": (_set(("notes", 0, "cell"), True), "note 1: 'cell' must be int | None"),
+    "a note without serious": (_drop("notes", 1, "serious"), "note 2: missing serious"),
+    "a note of an unknown kind": (_set(("notes", 1, "kind"), "gossip"), "note 2: unknown note kind 'gossip'"),
     "error not a string": (_set(("error",), None), "'error' must be str"),
     "hidden not a bool": (_set(("checks", 2, "hidden"), "yes"), "'hidden' must be bool"),
     "name not a string": (_set(("checks", 0, "name"), 7), "'name' must be str"),
@@ -107,7 +142,7 @@ MALFORMED = {
     "seconds as a string": (_set(("seconds",), "12"), "'seconds' must be a finite number"),
     "seconds as a bool": (_set(("checks", 0, "seconds"), True), "'seconds' must be a finite number"),
     "seconds not finite": (_set(("execution_seconds",), float("nan")), "'execution_seconds' must be a finite"),
-    "another version": (_set(("version",), 1), "version 1; this grader reads version 2"),
+    "another version": (_set(("version",), 1), "version 1; this grader reads version 3"),
 }
 
 
@@ -195,9 +230,9 @@ def test_a_students_table_says_what_the_course_grader_scores_besides():
 def test_the_record_says_which_sandbox_limits_held_in_every_kernel():
     from grader.session import GradingSession
 
-    user = {"confined": True, "socket_filter": True, "processes": "at most 256 more for this user (RLIMIT_NPROC)",
-            "open_files": "at most 1024", "capabilities": "dropped"}
-    weaker = dict(user, socket_filter="not installed: EPERM")
+    user = SandboxStatus(confined=True, socket_filter="installed", open_files="at most 1024", capabilities="dropped",
+                         processes="at most 256 more for this user (RLIMIT_NPROC)")
+    weaker = replace(user, socket_filter="not installed: EPERM")
     kernels = {"a.ipynb": SimpleNamespace(sandbox_status=user), "b.ipynb": SimpleNamespace(sandbox_status=weaker)}
     held = GradingSession.limits_held(SimpleNamespace(kernels=kernels))
     assert held == ("Landlock file and network rules; capabilities: dropped; open files: at most 1024; "
@@ -205,3 +240,47 @@ def test_the_record_says_which_sandbox_limits_held_in_every_kernel():
     record = GradingRecord([], limits=held)
     assert GradingRecord.from_dict(json.loads(json.dumps(record.to_dict()))).limits == held
     assert gradescope_json(record)["extra_data"]["sandbox"] == f"confined: {held}"
+
+
+def test_the_sandbox_note_names_each_reason_once_from_the_status_records():
+    from grader.session import GradingSession
+
+    kernels = {"a.ipynb": SimpleNamespace(sandbox_status=SandboxStatus(confined=True)),
+               "b.ipynb": SimpleNamespace(sandbox_status=SandboxStatus(reason="Landlock is not available")),
+               "c.ipynb": SimpleNamespace(sandbox_status=SandboxStatus())}
+    session = SimpleNamespace(kernels=kernels, unconfined=["Landlock is not available"])
+    assert GradingSession.sandbox_note(session) == "not sandboxed: Landlock is not available; unknown"
+    assert GradingSession.sandbox_note(SimpleNamespace(kernels={"a": kernels["a.ipynb"]}, unconfined=[])) is None
+
+
+def test_execution_notes_are_records_with_the_texts_students_read():
+    from grader.execution import CellOutcome, ExecutionReport
+    from grader.session import GradingSession
+
+    session = GradingSession(None)
+    session.unconfined = ["pretend"]
+    session.notebooks = [SimpleNamespace(label="7.5.ipynb", section="7.5", problem="", notes=["cell 1: skipped `ls`"]),
+                         SimpleNamespace(label="hw.ipynb", section="", problem="could not be read as a notebook",
+                                         notes=[])]
+    session.reports["7.5.ipynb"] = ExecutionReport(
+        cells=[CellOutcome(0, "ok"), CellOutcome(1, "error", "ZeroDivisionError: division by zero"),
+               CellOutcome(2, "timeout", "cell timed out after 60 s", cut_bytes=2048),
+               CellOutcome(3, "error", "NotImplementedError: pool2d")], budget_exhausted=True, fatal_cells=[4])
+    session.executed["7.5.ipynb"] = SimpleNamespace(cells=[{"source": "x = 1"}, {"source": "1 / 0"}, {"source": ""},
+                                                           {"source": "pool2d(X, (2, 2))"}, {"source": ""}])
+    notes = session.execution_notes()
+    assert [(n.kind, n.notebook, n.cell, n.serious, n.text) for n in notes] == [
+        ("sandbox", "", None, False, "not sandboxed: pretend (student code ran with the grader's rights)"),
+        ("preprocess", "7.5.ipynb", None, False, "7.5.ipynb: cell 1: skipped `ls`"),
+        ("fatal-cell", "7.5.ipynb", 5, True,
+         "7.5.ipynb: cell 5 stopped the kernel; the notebook was re-run without it"),
+        ("budget", "7.5.ipynb", None, True, "7.5.ipynb: the time budget ran out; later cells did not run"),
+        ("cell-status", "7.5.ipynb", 3, False, "7.5.ipynb: cell 3 timeout: cell timed out after 60 s"),
+        ("cell-error", "7.5.ipynb", 2, False, "7.5.ipynb: cell 2 raised ZeroDivisionError: division by zero"),
+        ("stubs", "7.5.ipynb", 4, False,
+         "7.5.ipynb: cell 4 stopped at a stub that is not filled in yet (NotImplementedError)"),
+        ("output-cut", "7.5.ipynb", 3, False, "7.5.ipynb: cell 3 printed too much; 2,048 bytes of its output were cut"),
+        ("not-graded", "hw.ipynb", None, True, "hw.ipynb could not be read as a notebook"),
+    ]
+    run = parse(gradescope_json(GradingRecord([], notes)))
+    assert run.problems == [n.text for n in notes if n.serious]   # the gradebook's column, by the field

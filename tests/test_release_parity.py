@@ -14,15 +14,15 @@ from fractions import Fraction
 
 import nbformat
 import pytest
+from mutants import rounds, solved_homework
+from notebook_factory import write_notebook
+from release_env import REPO, build_release_env, compare, grade_both_ways
 
 import solutions
 from grader.checks import WITHHELD_CHECKS
 from grader.items import ITEMS
 from grader.kernel_side.stand_ins import HELPER_NAMES
 from grader.scoring import check_points
-from mutants import rounds, solved_homework
-from notebook_factory import write_notebook
-from release_env import REPO, build_release_env, compare, grade_both_ways
 from solutions.fill import reference_definitions
 
 ROUNDS = rounds()

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from idx_files import write_fashion_mnist
 from nbformat.v4 import new_code_cell, new_notebook
 
 from grader.items import kinds_for_kernel
@@ -20,7 +21,6 @@ from grader.kernel import ExecutionLimits, KernelSession
 from grader.sandbox import sandbox_support
 from grader.training.data import kernel_copy
 from grader.training.kernel import TrainingKernel
-from idx_files import write_fashion_mnist
 
 REPO = Path(__file__).resolve().parents[1]
 LIMITS = ExecutionLimits(cell_timeout=30, total_budget=180, probe_timeout=10, max_processes=64)
@@ -66,7 +66,7 @@ def test_reference_solutions_and_grader_files_cannot_be_read():
               "print((root / 'solutions' / 'sec7_2_cross_correlation.py').read_text())")
     listing = "import os\nprint(os.listdir(Path(d2l.__file__).resolve().parents[1]))"
     with kernel_running(attack, listing, *[_try_read(t) for t in targets]) as (kernel, shown):
-        assert kernel.sandbox_status["confined"], kernel.sandbox_status
+        assert kernel.sandbox_status.confined, kernel.sandbox_status
         assert "PermissionError" in shown[0] and reference_line not in shown[0]
         assert "PermissionError" in shown[1]
         for target, text in zip(targets, shown[2:]):
@@ -132,10 +132,10 @@ def test_network_connections_are_refused(tcp_server):
              "import socket\nsocket.socket(socket.AF_UNIX, socket.SOCK_STREAM)",
              "import socket\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()")
     with kernel_running(*cells) as (kernel, shown):
-        if kernel.sandbox_status.get("network_rules"):
+        if kernel.sandbox_status.network_rules:
             assert "PermissionError" in shown[0], shown[0]
             assert "PermissionError" in shown[3], shown[3]
-        if kernel.sandbox_status.get("socket_filter") is True:
+        if kernel.sandbox_status.socket_filter == kernel.sandbox_status.INSTALLED:
             assert "PermissionError" in shown[1] and "PermissionError" in shown[2], shown[1:3]
     assert accepted == []
 
@@ -210,7 +210,7 @@ time.sleep(2)
 @needs_landlock
 def test_a_fork_loop_is_capped_and_the_kernel_goes_on():
     with kernel_running(FORK_LOOP, "print('still here')") as (kernel, shown):
-        how = kernel.sandbox_status.get("processes", "")
+        how = kernel.sandbox_status.processes
         if "watched" in how or "not capped" in how:
             pytest.skip(f"no hard process cap here: {how}")
         assert "stopped after" in shown[0], shown[0]
@@ -224,7 +224,7 @@ def test_a_fork_bomb_stays_inside_its_kernel_and_dies_with_it():
 
     mark = f"bomb-{os.getpid()}-{time.monotonic_ns()}"
     with kernel_running(FORK_BOMB, env_overrides={"GRADER_TEST_MARK": mark}) as (kernel, _):
-        how = kernel.sandbox_status.get("processes", "")
+        how = kernel.sandbox_status.processes
         if "watched" in how or "not capped" in how:
             pytest.skip(f"no hard process cap here: {how}")
         assert subprocess.run(["true"]).returncode == 0   # the grader's machine can still start processes
@@ -279,7 +279,7 @@ def test_the_supervisor_cannot_be_signalled_and_root_has_no_capabilities():
     cells = ("import os, signal\nos.kill(os.getppid(), signal.SIGKILL)",
              "print([l for l in open('/proc/self/status') if l.startswith('CapEff')])")
     with kernel_running(*cells) as (kernel, shown):
-        if kernel.sandbox_status.get("signal_scope"):
+        if kernel.sandbox_status.signal_scope:
             assert "PermissionError" in shown[0], shown[0]
         if os.geteuid() == 0:
             assert "0000000000000000" in shown[1], shown[1]
@@ -289,13 +289,14 @@ def test_the_supervisor_cannot_be_signalled_and_root_has_no_capabilities():
 def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refuses(tmp_path, monkeypatch):
     from dataclasses import replace
 
+    from notebook_factory import IMPORTS, QUICK, grade, write_notebook
+
     from grader.instructor.results import parse
     from grader.kernel_side import landlock
     from grader.record import GradingRecord
     from grader.report import gradescope_json
     from grader.sandbox import SandboxUnavailable
     from grader.session import GradingSession
-    from notebook_factory import IMPORTS, QUICK, grade, write_notebook
 
     def missing():
         raise landlock.LandlockUnavailable("Landlock is not available: pretend old kernel")
@@ -310,7 +311,7 @@ def test_without_landlock_grading_goes_on_marked_not_sandboxed_and_require_refus
         table, notes = grade(nb, {"corr2d"})
         assert any(note.startswith("not sandboxed: Landlock is not available: pretend old kernel") for note in notes)
         assert "corr2d" in table
-        payload = gradescope_json(GradingRecord([], notes, sandbox="not sandboxed: pretend old kernel"))
+        payload = gradescope_json(GradingRecord([], sandbox="not sandboxed: pretend old kernel"))
         assert payload["extra_data"]["sandbox"] == "not sandboxed: pretend old kernel"
         assert parse(payload).sandbox == "not sandboxed: pretend old kernel"  # the record carries it too
     finally:

@@ -1,11 +1,16 @@
-"""The sandbox's parts on their own: the read policy, the environment, the output caps, the socket filter."""
+"""The sandbox's parts on their own: the read policy, the policy and status records the kernel
+reads and writes, the environment, the output caps, the socket filter."""
 
+import importlib.util
+import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import nbformat
 import pytest
 
 from grader.kernel_side import seccomp
+from grader.kernel_side.confinement_contract import KernelPolicy, SandboxStatus
 from grader.output_cap import OutputBudget, OutputLimits
 from grader.sandbox.environment import kernel_environment
 from grader.sandbox.policy import carve, hidden_paths, kernel_policy
@@ -50,6 +55,61 @@ def test_the_real_policy_never_grants_the_reference_or_the_tests(tmp_path):
     assert str((repo / "d2l").resolve()) in policy.read
     assert policy.read_write == [str(tmp_path / "work"), str(tmp_path / "tmp")]
     assert (repo / "solutions").resolve() in hidden_paths()
+
+
+def test_the_policy_reaches_the_kernel_as_the_same_record_and_a_tampered_one_is_refused(tmp_path):
+    policy = kernel_policy(tmp_path / "work", tmp_path / "tmp", status_file=tmp_path / "status.json")
+    path = policy.write(tmp_path / "policy.json")
+    # as boot.py loads it in the kernel: by file name, outside any package, with no grader import
+    spec = importlib.util.spec_from_file_location("_kernel_records", Path(seccomp.__file__).with_name(
+        "confinement_contract.py"))
+    records = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(records)
+    assert records.KernelPolicy.load(path) == records.KernelPolicy(**json.loads(path.read_text()))
+    assert KernelPolicy.load(path) == policy
+    path.write_text(json.dumps(dict(json.loads(path.read_text()), max_processes="256")))
+    with pytest.raises(ValueError, match="KernelPolicy.max_processes should be int"):
+        KernelPolicy.load(path)
+    path.write_text(json.dumps({"read": ["/"], "allow_everything": True}))
+    with pytest.raises(ValueError, match="unknown fields allow_everything"):
+        KernelPolicy.load(path)
+
+
+def _fence_status(private, not_sandboxed=None):
+    """What ``KernelFence.status`` reads from a fence's private folder (no kernel, no cgroup)."""
+    from grader.sandbox.fence import KernelFence
+
+    return KernelFence.status(SimpleNamespace(private=private, not_sandboxed=not_sandboxed))
+
+
+@pytest.mark.parametrize("written, reason", [
+    (None, "the kernel wrote no sandbox status"),
+    ("{\"confined\": tru", "could not be read: Expecting value"),
+    ("[true]", "could not be read: SandboxStatus is not a JSON object"),
+    ('{"confined": "yes"}', "could not be read: SandboxStatus.confined should be bool, not 'yes'"),
+    ('{"confined": true, "not_applied": [3]}', "could not be read: SandboxStatus.not_applied should be list"),
+    ('{"confined": true, "landlock": "sure"}', "could not be read: SandboxStatus has unknown fields landlock"),
+    (b"\xff\xfe", "could not be read"),
+])
+def test_a_missing_or_malformed_status_is_a_kernel_not_confined_with_the_reason(tmp_path, written, reason):
+    if written is not None:
+        target = tmp_path / "status.json"
+        target.write_bytes(written) if isinstance(written, bytes) else target.write_text(written)
+    status = _fence_status(tmp_path)
+    assert not status.confined and reason in status.unconfined_reason and status.limits_held() == set()
+
+
+def test_a_status_reads_back_with_the_limits_that_held_and_the_graders_own_reason_first(tmp_path):
+    written = SandboxStatus(confined=True, socket_filter=SandboxStatus.INSTALLED, processes="not capped",
+                            open_files="at most 4096", capabilities="could not be dropped", abi=6)
+    (tmp_path / "status.json").write_text(written.to_json())
+    status = _fence_status(tmp_path)
+    assert status == written and status.unconfined_reason is None
+    assert status.limits_held() == {"Landlock file and network rules", "socket filter", "open files: at most 4096"}
+    (tmp_path / "status.json").write_text(SandboxStatus(reason="confinement turned off by the grader").to_json())
+    assert _fence_status(tmp_path, "Landlock is not available: old kernel").unconfined_reason == (
+        "Landlock is not available: old kernel")
+    assert SandboxStatus().unconfined_reason == "unknown"   # never an empty reason in a report
 
 
 def test_the_environment_is_an_allowlist(tmp_path):

@@ -1,7 +1,8 @@
 """Step 1 of the pipeline on layouts nobody planned for: names that repeat across folders."""
 
-from grader.submission import read_submission
 from notebook_factory import IMPORTS, write_notebook
+
+from grader.submission import read_submission
 
 
 def test_same_notebook_name_in_two_folders_gets_two_labels(tmp_path):

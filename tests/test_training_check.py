@@ -3,29 +3,32 @@ copy that the grader scores itself, odd replies score nothing, and the GPU gate 
 reason. Through real kernels: test_training_kernel.py; the real runs on a GPU: test_training_gpu.py."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 import torch
+from idx_files import write_fashion_mnist
 from torch import nn
 
 from d2l import fashion_mnist, fashion_mnist_fetch
 from d2l import torch as d2l
+from d2l.idx import write_idx
 from grader.checks import trained_accuracy as training
 from grader.checks.base import CheckFailed
 from grader.kernel_side.codec import Odd, WireError, from_wire, to_wire
 from grader.kernel_side.contract import TrainedModel
 from grader.kernel_side.training_loop import fit, layers_in_call_order
-from d2l.idx import write_idx
+from grader.session import GradingSession
 from grader.training.data import stage
 from grader.training.measure import accuracy
 from grader.training.recipes import RECIPES
 from grader.training.trusted import load_trained, trusted_model
-from idx_files import write_fashion_mnist
 from solutions.sec7_6_lenet import LeNet
 from solutions.sec8_6_resnet import ResNet18
 
 pytestmark = pytest.mark.filterwarnings("ignore::d2l.fashion_mnist.FashionMNISTChecksumWarning")
+pytest_plugins = ["pytester"]   # runs the grader's plugin on a small test file below
 
 # The book's LeNet (sigmoid after every layer) sits on a plateau at chance for its first few
 # hundred SGD steps, even on the real data with the book's settings (one epoch of Fashion-MNIST
@@ -71,7 +74,10 @@ def test_staged_copy_holds_training_images_only(tmp_path):
     train, test = fashion_mnist.load(source)
     seen = d2l.FashionMNIST(root=staged.directory, download=False)
     assert len(seen.train) == staged.train_size == 250 and len(seen.val) == 50
-    as_rows = lambda images: {bytes(row) for row in images.reshape(len(images), -1).numpy()}
+
+    def as_rows(images):
+        return {bytes(row) for row in images.reshape(len(images), -1).numpy()}
+
     assert as_rows(seen.train.images) | as_rows(seen.val.images) == as_rows(train.images)
     assert not as_rows(seen.train.images) & as_rows(seen.val.images)
     assert not as_rows(test.images) & (as_rows(seen.train.images) | as_rows(seen.val.images))
@@ -83,7 +89,8 @@ def test_missing_data_skips_with_where_to_put_it(tmp_path, monkeypatch):
 
     check = training.training_check("LeNet_training", RECIPES["LeNet"], device="cpu", data_root=tmp_path / "none",
                                     skip_reason=None)
-    monkeypatch.setattr(fashion_mnist_fetch, "download", lambda directory, name: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(fashion_mnist_fetch, "download",
+                        lambda directory, name: (_ for _ in ()).throw(OSError("offline")))
     with pytest.raises(CheckSkipped, match="FASHION_MNIST_DIR"):
         check.run(probe=None)
 
@@ -154,7 +161,8 @@ def test_resnet18_weights_are_paired_in_call_order():
     student(torch.zeros(2, 1, 32, 32))
     for block in student.modules():  # registered backwards: bn2, bn1, conv3, conv2, conv1
         if type(block).__name__ == "Residual":
-            block._modules = dict(reversed(list(block._modules.items())))
+            # torch has no public way to reorder a Module's registered children
+            block._modules = dict(reversed(list(block._modules.items())))  # noqa: SLF001 - no public reorder
     with torch.no_grad():  # distinct statistics per batch-norm layer, so a mix-up would show
         for module in student.modules():
             if isinstance(module, nn.BatchNorm2d):
@@ -214,15 +222,37 @@ def test_gpu_checks_skip_with_their_reason(monkeypatch):
     checks = [c for c in ALL_CHECKS if c.item in ("LeNet_training", "ResNet18_training")]
     assert len(checks) == 2
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    training.enable(True)
-    try:
-        for check in checks:
-            result = run_check(None, check)  # the gate is consulted before anything else
-            assert (result.status, result.points, result.max_points) == ("skipped", 0.0, 0.0)
-            assert "needs a CUDA GPU" in result.feedback and "--train" in result.feedback
-        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-        assert checks[0].skip_reason() is None
-        training.enable(False)
-        assert "opt-in" in checks[0].skip_reason()
-    finally:
-        training.enable(False)
+    asked, not_asked = GradingSession(None, train=True), GradingSession(None)
+    for check in checks:
+        result = run_check(asked, check)  # the gate is consulted before anything else
+        assert (result.status, result.points, result.max_points) == ("skipped", 0.0, 0.0)
+        assert "needs a CUDA GPU" in result.feedback and "--train" in result.feedback
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert checks[0].skip_reason(asked) is None
+    assert "opt-in" in checks[0].skip_reason(not_asked)
+    assert "opt-in" in checks[0].skip_reason(object())   # a session that does not say (the check cell's)
+
+
+PLUGIN_RUN = """
+import pytest, torch
+from grader.checks import trained_accuracy
+from grader.session import GradingSession
+
+GradingSession.start = lambda self: self   # the plugin's own session, without notebooks or kernels
+
+@pytest.mark.parametrize("check", trained_accuracy.CHECKS, ids=lambda c: c.item)
+def test_check(check, grading_session, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    print("GATE", check.item, check.skip_reason(grading_session))
+"""
+
+
+@pytest.mark.parametrize("options, gate", [(["--train"], "None"), ([], "training checks are opt-in")])
+def test_the_plugin_hands_its_runs_train_option_to_the_training_checks(pytester, options, gate):
+    """``pytest grader --train`` reaches the checks through the run's own grading session; a run
+    without it, in the same process right after, is not asked to train."""
+    pytester.makepyfile(test_gate=PLUGIN_RUN)
+    result = pytester.runpytest_subprocess("-p", "grader.conftest", "-s", "-p", "no:cacheprovider", *options)
+    result.assert_outcomes(passed=2)
+    gates = re.findall(r"GATE \w+ ([^\n]*)", result.stdout.str())
+    assert len(gates) == 2 and all(found.startswith(gate) for found in gates), gates

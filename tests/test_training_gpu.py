@@ -12,10 +12,10 @@ import pytest
 import torch
 
 from d2l import fashion_mnist
+from grader.checks import trained_accuracy as training
 from grader.kernel import ExecutionLimits
 from grader.scoring import run_check
 from grader.session import GradingSession
-from grader.checks import trained_accuracy as training
 from solutions.fill import solved
 
 ASSIGNMENT = Path(__file__).resolve().parents[1] / "assignment"
@@ -42,13 +42,11 @@ def test_solved_notebook_passes_its_training_check(tmp_path, real_data, notebook
     nb = solved(nbformat.read(str(ASSIGNMENT / notebook), as_version=4))
     nbformat.write(nb, str(tmp_path / notebook))
     check = next(c for c in training.CHECKS if c.item == item)
-    training.enable(True)
-    session = GradingSession(tmp_path / notebook, LIMITS).start()
+    session = GradingSession(tmp_path / notebook, LIMITS, train=True).start()
     try:
         started = time.perf_counter()
         result = run_check(session, check)
         print(f"\n{item}: {result.status} in {time.perf_counter() - started:.0f} s: {result.feedback}")
     finally:
         session.close()
-        training.enable(False)
     assert result.status == "passed", result.feedback

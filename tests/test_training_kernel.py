@@ -5,15 +5,15 @@ fakes its training, gains nothing."""
 from dataclasses import replace
 
 import pytest
+from notebook_factory import IMPORTS, QUICK, write_notebook
+from test_training_check import N_EASY, write_gray_levels
+from test_training_check import QUICK as QUICK_RECIPE
 
+from grader.checks.trained_accuracy import training_check
 from grader.scoring import run_check
 from grader.session import GradingSession
-from grader.checks.trained_accuracy import training_check
 from grader.training.recipes import RECIPES
-from notebook_factory import IMPORTS, QUICK, write_notebook
 from solutions.fill import reference_definitions
-from test_training_check import QUICK as QUICK_RECIPE
-from test_training_check import N_EASY, write_gray_levels
 
 pytestmark = pytest.mark.filterwarnings("ignore::d2l.fashion_mnist.FashionMNISTChecksumWarning")
 
@@ -63,4 +63,5 @@ def test_a_lenet_without_lr_is_told_how_the_training_check_builds_it(tmp_path, d
     (no_lr,) = [source for item, parameter, _, source in PARAMETER_MUTANTS if (item, parameter) == ("LeNet", "lr")]
     result = check_notebook(tmp_path, data_root, lenet=no_lr)
     assert result.status == "failed" and result.points == 0
-    assert f"builds `LeNet(lr={RECIPE.lr})`" in result.feedback and "unexpected keyword argument 'lr'" in result.feedback
+    assert (f"builds `LeNet(lr={RECIPE.lr})`" in result.feedback
+            and "unexpected keyword argument 'lr'" in result.feedback)

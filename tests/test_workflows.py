@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from notebook_factory import IMPORTS, write_notebook
 
 from d2l import fashion_mnist_fetch
 from grader.sandbox import sandbox_support
-from notebook_factory import IMPORTS, write_notebook
 
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOWS = REPO / ".github" / "workflows"

@@ -7,6 +7,8 @@ whole homework in another default dtype, which test_alternatives.py grades throu
 
 import pytest
 import torch
+from in_process import InProcessKernel, checks_of, run_check
+from mutants import MUTANTS
 from torch import nn
 
 from grader.compare import as_given, dtype_hint, fitted_tolerance, tensor_mismatch
@@ -14,8 +16,6 @@ from grader.kernel_side.contract import LayerSpec
 from grader.kernel_side.model_report import run_model
 from grader.kernel_side.working_dtype import dtype_named, handed_over, model_home
 from grader.probe import Probe
-from in_process import InProcessKernel, checks_of, run_check
-from mutants import MUTANTS
 from solutions.fill import reference_definitions
 
 
@@ -61,7 +61,8 @@ def test_inputs_are_rounded_as_the_kernel_handed_them_over_and_layers_keep_their
     assert as_given(x, torch.float64) is x and as_given(x, torch.float32) is x
     rounded = as_given([x, {"k": x}], torch.float16)
     assert rounded[0].dtype == torch.float32 and rounded[0][0] == torch.tensor(0.1).half().float()
-    spec = LayerSpec(type="Conv2d", args=[1, 1], kwargs={"kernel_size": (1, 1)}, state={"weight": x.reshape(1, 1, 1, 2)})
+    spec = LayerSpec(type="Conv2d", args=[1, 1], kwargs={"kernel_size": (1, 1)},
+                     state={"weight": x.reshape(1, 1, 1, 2)})
     assert as_given(spec, torch.bfloat16).state["weight"].flatten()[0] == torch.tensor(0.1).bfloat16().float()
     assert dtype_named("float64") == torch.float64 and dtype_named("int64") == dtype_named("evil") == torch.float32
 

@@ -9,7 +9,16 @@ import importlib
 
 from ..items import ITEMS
 from ..stored_references import in_release
-from . import interfaces, sec7_1, sec7_2, sec7_3, sec7_4, sec7_5, architectures, trained_accuracy  # trained_accuracy: GPU, opt-in
+from . import (  # trained_accuracy: GPU, opt-in
+    architectures,
+    interfaces,
+    sec7_1,
+    sec7_2,
+    sec7_3,
+    sec7_4,
+    sec7_5,
+    trained_accuracy,
+)
 from .withheld import placeholders
 
 PUBLIC_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *architectures.CHECKS,

@@ -1,7 +1,7 @@
 """What a check is, and how its result is expressed."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from ..probe import RAISED, ProbeFailure
 from ..verdicts import CheckFailed, CheckSkipped
@@ -20,7 +20,7 @@ class Check:
     weight: float = 1.0
     hidden: bool = False
     helpers: tuple = ()   # graded names the kernel swaps for the book's versions when the student's own fail
-    skip_reason: Callable = None  # () -> why the check cannot run here, or None when it can
+    skip_reason: Callable = None  # (session) -> why the check cannot run in this run, or None
     model: object = None    # a model check's ``ModelSpec``: the release build stores its reference reports
     withheld: bool = False  # a student release's placeholder for a check the course's grader keeps
 

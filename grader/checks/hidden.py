@@ -6,6 +6,7 @@ import torch
 from hypothesis import strategies as st
 
 from . import strategies as domain
+from .architectures import reference_factory
 from .base import graded
 from .model_compare import model_checks
 from .properties import agrees_with
@@ -13,7 +14,6 @@ from .sec7_1 import exact, local
 from .sec7_2 import cross_correlation, learns, summed_sizes
 from .sec7_3 import output_shape, same_shape
 from .sec7_5 import avg_pool_strided, max_pool
-from .architectures import reference_factory
 
 
 @st.composite

@@ -14,9 +14,9 @@ import re
 from ..compare import shown_error
 from ..kernel_side.error_text import WHERE, in_student_code
 from ..probe import RAISED, ProbeFailure
+from .architectures import SMALL_RESNET, SMALL_VGG
 from .base import CheckFailed, graded
 from .model_compare import model_input
-from .architectures import SMALL_RESNET, SMALL_VGG
 
 LR, CLASSES = 0.05, 7
 TITLE = "built the book's way: lr and num_classes"

@@ -3,27 +3,37 @@ layer by layer - output shapes, parameter counts and kinds, and outputs after a 
 
 Layers are paired as ``grader/layers.py`` pairs them. Both sides are measured by the kernel
 side's ``run_model``. Reports are cached: the reference's for the whole process, the student's
-for the kernel's lifetime, so the three checks of a model build it only a few times. In a student
-release the reference's reports come from the release's store (``grader/stored_references.py``),
-computed by the same ``reference_calls`` when the release was built.
+in the kernel's own ``replies`` (``kernel_seam.KernelChannel``), so that they die with it; the
+three checks of a model build it only a few times. In a student release the reference's reports
+come from the release's store (``grader/stored_references.py``), computed by the same
+``reference_calls`` when the release was built.
 """
 
 import json
-import weakref
+from collections.abc import Sequence
 
 import torch
 
 from ..compare import fitted_tolerance, tensor_mismatch
+from ..kernel_side.contract import Fill, ModelReport
 from ..kernel_side.model_report import run_model
 from ..kernel_side.working_dtype import dtype_name, dtype_named
-from ..layers import (fill_recipes, first_outputs, in_call_order, layer_name, match_layers, param_shapes,
-                      parameter_count, weighted, weights_text)
-from ..probe import RAISED, ProbeFailure
+from ..layers import (
+    fill_recipes,
+    first_outputs,
+    in_call_order,
+    layer_name,
+    match_layers,
+    param_shapes,
+    parameter_count,
+    weighted,
+    weights_text,
+)
+from ..probe import RAISED, Probe, ProbeFailure
 from ..stored_references import in_release, stored_report
 from .base import CheckFailed, graded
 
 INPUT_SEED = 1
-_student_replies = weakref.WeakKeyDictionary()   # kernel session -> {request key: report}
 
 
 class ModelSpec:
@@ -68,10 +78,11 @@ class ModelSpec:
             self.reference(other)
         return dict(self._reference)
 
-    def student(self, probe, shape, fill=None, modes=("eval",)):
+    def student(self, probe: Probe, shape: Sequence[int], fill: Fill | None = None,
+                modes: Sequence[str] = ("eval",)) -> ModelReport:
         key = json.dumps([probe.name, sorted(probe.helpers), repr(self.args), repr(self.kwargs), shape, repr(fill),
                           list(modes)], sort_keys=True)
-        replies = _student_replies.setdefault(probe.session, {})
+        replies = probe.kernel.replies
         if key not in replies:
             replies[key] = probe.model(model_input(shape), args=self.args, kwargs=self.kwargs, fill=fill,
                                        modes=tuple(modes))
@@ -127,7 +138,10 @@ def shape_problem(ref, got):
 def count_problem(ref, got):
     ref_rows, got_rows = weighted(in_call_order(ref)), weighted(in_call_order(got))
     count = parameter_count
-    kinds = lambda rows: sorted(r.family for r in rows)
+
+    def kinds(rows):
+        return sorted(r.family for r in rows)
+
     if count(ref_rows) == count(got_rows) and kinds(ref_rows) == kinds(got_rows):
         return None
     for position, (r, g) in enumerate(zip(ref_rows, got_rows)):

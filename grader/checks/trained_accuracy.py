@@ -23,19 +23,15 @@ from .interfaces import about_interface
 
 NO_GPU = "needs a CUDA GPU (none here); run `pytest grader --train` on a GPU machine"
 NOT_ASKED = "training checks are opt-in: run `pytest grader --train` (a few minutes of GPU per student)"
-_asked = False
 
 
-def enable(asked=True):
-    """Called by the ``--train`` option of ``pytest grader``."""
-    global _asked
-    _asked = asked
-
-
-def gpu_skip_reason():
+def gpu_skip_reason(session: object) -> str | None:
+    """Why a training check cannot run in this grading run: no GPU, or the run did not ask for
+    training. Asking is the run's own (``GradingSession.train``, set by ``pytest grader --train``);
+    a session that does not say (the check cell's) never trains."""
     if not torch.cuda.is_available():
         return NO_GPU
-    if not _asked:
+    if not getattr(session, "train", False):
         return NOT_ASKED
     return None
 
@@ -55,10 +51,13 @@ def training_check(item, recipe, device="cuda", data_root=None, timeout=None, sk
         except FashionMNISTError as missing:
             raise CheckSkipped(f"the training check needs the Fashion-MNIST files: {missing}") from None
         trusted = trusted_model(reference(recipe.model), recipe.resize)  # skips where solutions/ is absent
+        parts = probe.kernel.parts
+        if parts is None:   # a notebook's own kernel (d2l.check): the grader cannot build another like it
+            raise CheckSkipped("the training check runs in the grader's own kernels (`pytest grader --train`)")
         started = time.perf_counter()
         try:
-            reply = train_in_kernel(probe, recipe.fit_args(device), staged.directory, device == "cuda",
-                                    timeout or TRAIN_TIMEOUT)
+            reply = train_in_kernel(parts, probe.name, recipe.fit_args(device), staged.directory,
+                                    device == "cuda", timeout or TRAIN_TIMEOUT)
         except ProbeFailure as failure:
             if failure.kind == UNREADABLE:
                 raise CheckFailed(f"your kernel did not send back trained weights ({failure.message}); "

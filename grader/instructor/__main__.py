@@ -1,4 +1,4 @@
-"""``python -m grader.instructor COMMAND``: grade-class, release, ci-report, and the shard steps."""
+"""``python -m grader.instructor COMMAND``: grade-class, release, ci-report, answer-key, and the shard steps."""
 
 import argparse
 import os
@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from . import classroom, scale_cli
-from .batch import GRADED, BatchOptions
+from .batch import GRADED, BatchOptions, Outcome
 from .class_summary import write_summary
 from .discover import ClassFolderError, discover
 from .feedback import FORMATS, write_report
@@ -19,7 +19,7 @@ from .release import ReleaseError, build_release
 from .results import ResultsError, load
 
 
-def grade_class(args):
+def grade_class(args: argparse.Namespace) -> int:
     if args.jobs < 1 or args.timeout <= 0:
         print("grade-class: --jobs must be at least 1 and --timeout positive", file=sys.stderr)
         return 2
@@ -53,7 +53,8 @@ def grade_class(args):
     return 0
 
 
-def _summary(outcomes, identical, gradebook, options, seconds):
+def _summary(outcomes: list[Outcome], identical: dict[str, list[str]], gradebook: Path, options: BatchOptions,
+             seconds: float) -> None:
     cached = sum(o.cached for o in outcomes)
     print(f"\n{len(outcomes)} submissions, {cached} unchanged since the last run (not graded again), "
           f"{seconds:.1f} s wall time with {options.jobs} jobs")
@@ -75,7 +76,7 @@ def _summary(outcomes, identical, gradebook, options, seconds):
             print(f"  {student}: {', '.join(others)}")
 
 
-def release(args):
+def release(args: argparse.Namespace) -> int:
     try:
         written = build_release(args.out, args.grader_repo, args.grader_ref, force=args.force,
                                 starter_repo=args.starter_repo, starter_ref=args.starter_ref)
@@ -86,7 +87,7 @@ def release(args):
     return 0
 
 
-def ci_report(args):
+def ci_report(args: argparse.Namespace) -> int:
     """Publish one graded push: table in the log, job summary, feedback report, Classroom points."""
     try:
         run, error = load(args.results), ""
@@ -108,7 +109,20 @@ def ci_report(args):
     return 0 if run is not None else 1
 
 
-def parser():
+def answer_key(args: argparse.Namespace) -> int:
+    # imported here: solutions/ is the instructor's alone, and the other commands run without it
+    from solutions.fill import AnswerKeyError, write_answer_key
+
+    try:
+        written = write_answer_key(args.out, args.assignment, force=args.force)
+    except AnswerKeyError as error:
+        print(f"answer-key: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {len(written)} solved notebooks to {args.out}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="python -m grader.instructor", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
 
@@ -151,11 +165,19 @@ def parser():
     ci.add_argument("--student", default=os.environ.get("GITHUB_ACTOR", "you"), help="name in the report's title")
     ci.add_argument("--heading", default=classroom.TITLE, help="title of the job summary")
     ci.set_defaults(handler=ci_report)
+
+    key = commands.add_parser("answer-key", help="write the assignment's notebooks with the references filled in")
+    key.add_argument("out", help="a new or empty folder, outside the assignment folder")
+    key.add_argument("--assignment", default=str(ROOT / "assignment"),
+                     help="the blank notebooks (default: assignment/)")
+    key.add_argument("--force", action="store_true",
+                     help="write into a folder that holds files already (same-named notebooks are replaced)")
+    key.set_defaults(handler=answer_key)
     scale_cli.add_commands(commands, main, FORMATS)
     return top
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     return args.handler(args)
 

@@ -10,10 +10,25 @@ task (kills it, runs out its time), re-running grades only the students without 
 
 import math
 import time
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, TextIO
 
-from .batch import DONE, ERROR, child_environment, finish, grade_student, plan, read_marker, settle
+from .batch import (
+    DONE,
+    ERROR,
+    BatchOptions,
+    Outcome,
+    Pending,
+    child_environment,
+    finish,
+    grade_student,
+    plan,
+    read_marker,
+    settle,
+)
+from .discover import Submission
 from .progress import Progress
 
 EXECUTORS = ("local", "slurm")
@@ -32,13 +47,14 @@ class ArrayOptions:
     folder: str = ""                  # submitit's logs and pickles; "" for OUT/submitit
 
 
-def grade_pack(items, options, env_overrides=None):
+def grade_pack(items: Iterable[tuple[str, str, str]], options: BatchOptions,
+               env_overrides: Mapping[str, str] | None = None) -> list[str]:
     """One array task: grade each (submission path, folder, key) in turn; never raises for a student."""
     env = {**child_environment(1), **(env_overrides or {})}
     return [grade_student(Path(path), Path(folder), key, options, env)[0] for path, folder, key in items]
 
 
-def packs(pending, array):
+def packs(pending: Pending, array: ArrayOptions) -> list[list[str]]:
     """Split the pending groups into array tasks. Locally every task starts at once, so the packs
     are made large enough that no more than ``concurrent`` run together."""
     keys = list(pending)
@@ -48,7 +64,7 @@ def packs(pending, array):
     return [keys[i:i + size] for i in range(0, len(keys), size)]
 
 
-def make_executor(array, options, pack_size):
+def make_executor(array: ArrayOptions, options: BatchOptions, pack_size: int) -> Any:   # a submitit.AutoExecutor
     """A submitit executor with the class's limits: the per-student timeout is the grader's own,
     the task's time limit only a backstop (every student of the pack at their limit, and a retry)."""
     import submitit
@@ -66,7 +82,7 @@ def make_executor(array, options, pack_size):
     return executor
 
 
-def _job_failure(job):
+def _job_failure(job: Any) -> str:   # a submitit.Job
     try:
         job.result()
     except Exception as error:  # submitit raises what the task raised, or why the task died
@@ -75,7 +91,8 @@ def _job_failure(job):
     return ""
 
 
-def grade_array(submissions, out, options, array, progress_stream=None, select=None):
+def grade_array(submissions: Sequence[Submission], out: str | Path, options: BatchOptions, array: ArrayOptions,
+                progress_stream: TextIO | None = None, select: Container[str] | None = None) -> list[Outcome]:
     """Grade the class through submitit; the same ``Outcome`` list as ``batch.grade_all``."""
     outcomes, pending = plan(submissions, out, options, select)
     progress = Progress(sum(len(group) for group in pending.values()), progress_stream)
@@ -93,7 +110,7 @@ def grade_array(submissions, out, options, array, progress_stream=None, select=N
     return finish(outcomes)
 
 
-def _watch(jobs, task_keys, pending, progress):
+def _watch(jobs: Sequence[Any], task_keys: list[list[str]], pending: Pending, progress: Progress) -> None:
     """Advance the class's progress as markers appear; a task that ended leaves its unfinished
     students marked as errors, to be graded by the next run."""
     waiting = {key: job for job, keys in zip(jobs, task_keys) for key in keys}

@@ -14,13 +14,16 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TextIO
 
+from .discover import Submission
 from .fingerprint import ROOT, grader_version, submission_key
 from .progress import Progress
-from .results import ResultsError, load
+from .results import GradedRun, ResultsError, load
 
 RESULTS, EXECUTED, LOG, KEY, DONE = "results.json", "executed", "grading.log", "grading-key", "done.json"
 GRADED, PROBLEMS, ERROR, TIMEOUT, NOT_GRADED = "graded", "graded with problems", "error", "timeout", "not graded"
@@ -30,28 +33,31 @@ GRADED, PROBLEMS, ERROR, TIMEOUT, NOT_GRADED = "graded", "graded with problems",
 class BatchOptions:
     jobs: int = 2
     timeout: float = 1800.0             # seconds per student, kernels and all
-    pytest_args: tuple = ()             # passed on to ``pytest grader`` (e.g. "-k", "pool2d")
+    pytest_args: tuple[str, ...] = ()   # passed on to ``pytest grader`` (e.g. "-k", "pool2d")
     force: bool = False                 # grade again even when nothing changed
     require_sandbox: bool = True        # a machine that cannot confine student code grades no one
 
 
 @dataclass
 class Outcome:
-    submission: object                  # discover.Submission
+    submission: Submission
     folder: Path                        # this student's output folder
     status: str
     problem: str = ""
     seconds: float = 0.0
     cached: bool = False
-    run: object = None                  # results.GradedRun (the grading record), when the grader wrote one
-    same_run_as: list = field(default_factory=list)  # students whose identical files were graded once
+    run: GradedRun | None = None        # the grading record, when the grader wrote one
+    same_run_as: list[str] = field(default_factory=list)  # students whose identical files were graded once
 
     @property
-    def student(self):
+    def student(self) -> str:
         return self.submission.student
 
 
-def child_environment(jobs):
+Pending = dict[str, list[Outcome]]   # {cache key: the outcomes of the students sharing those files}
+
+
+def child_environment(jobs: int) -> dict[str, str]:
     """Share the cores: torch in each kernel would otherwise start a thread per core."""
     env = dict(os.environ)
     threads = str(max(1, (os.cpu_count() or 1) // max(jobs, 1)))
@@ -60,9 +66,9 @@ def child_environment(jobs):
     return env
 
 
-def _stop(process):
+def _stop(process: subprocess.Popen[bytes]) -> None:
     """Kill the grader and everything it started (its kernels run in sessions of their own)."""
-    victims = []
+    victims: list[Any] = []   # psutil.Process objects
     try:
         import psutil
 
@@ -81,7 +87,7 @@ def _stop(process):
     process.wait()
 
 
-def _last_line(path):
+def _last_line(path: Path) -> str:
     try:
         lines = [line.strip() for line in path.read_text(errors="replace").splitlines() if line.strip()]
     except OSError:
@@ -89,7 +95,8 @@ def _last_line(path):
     return lines[-1][:300] if lines else ""
 
 
-def run_grader(submission_path, folder, options, env=None):
+def run_grader(submission_path: str | Path, folder: str | Path, options: BatchOptions,
+               env: Mapping[str, str] | None = None) -> tuple[str, str, float]:
     """Grade one submission into ``folder``; (status, problem, seconds). Never raises for the
     submission's sake: a grader that crashes or hangs is reported, not propagated."""
     folder, submission_path = Path(folder).resolve(), Path(submission_path).resolve()   # it runs from ROOT
@@ -109,14 +116,15 @@ def run_grader(submission_path, folder, options, env=None):
             code = process.wait(timeout=options.timeout)
         except subprocess.TimeoutExpired:
             _stop(process)
-            return TIMEOUT, f"grading took longer than {options.timeout:g} s and was stopped", time.monotonic() - started
+            return (TIMEOUT, f"grading took longer than {options.timeout:g} s and was stopped",
+                    time.monotonic() - started)
     seconds = time.monotonic() - started
     if not (folder / RESULTS).exists():
         return ERROR, f"the grader exited with status {code} and wrote no results: {_last_line(folder / LOG)}", seconds
     return GRADED, "", seconds
 
 
-def _classify(outcome):
+def _classify(outcome: Outcome) -> Outcome:
     """Read the results the grader wrote and say whether the submission as a whole was gradable."""
     try:
         outcome.run = load(outcome.folder / RESULTS)
@@ -132,7 +140,7 @@ def _classify(outcome):
     return outcome
 
 
-def _copy_run(source, target):
+def _copy_run(source: Path, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     for name in (RESULTS, LOG, KEY):
         if (source / name).exists():
@@ -142,9 +150,10 @@ def _copy_run(source, target):
         shutil.copytree(source / EXECUTED, target / EXECUTED)
 
 
-def student_folders(submissions, out):
+def student_folders(submissions: Iterable[Submission], out: str | Path) -> dict[str, Path]:
     """{student: output folder}; names that clean up to the same folder get a suffix."""
-    folders, taken = {}, set()
+    folders: dict[str, Path] = {}
+    taken: set[str] = set()
     for submission in submissions:
         name, n = submission.folder_name, 1
         while name.lower() in taken:
@@ -155,7 +164,8 @@ def student_folders(submissions, out):
     return folders
 
 
-def run_with_retry(submission_path, folder, options, env=None):
+def run_with_retry(submission_path: str | Path, folder: str | Path, options: BatchOptions,
+                   env: Mapping[str, str] | None = None) -> tuple[str, str, float, int]:
     """``run_grader``, once more when the grader itself crashed (exited without results): a crash
     is more often the machine's (a killed process, a full disk) than the submission's. A timeout
     is the grader's own limit and is not retried. (status, problem, seconds, attempts)."""
@@ -166,7 +176,7 @@ def run_with_retry(submission_path, folder, options, env=None):
     return status, f"{retried} (also on a second try)" if status == ERROR else retried, seconds + more, 2
 
 
-def write_marker(folder, key, status, problem, seconds, attempts):
+def write_marker(folder: Path, key: str, status: str, problem: str, seconds: float, attempts: int) -> None:
     """Say, atomically, that this student is finished in this run (any engine's driver polls for it)."""
     folder.mkdir(parents=True, exist_ok=True)
     partial = folder / (DONE + ".partial")
@@ -175,7 +185,7 @@ def write_marker(folder, key, status, problem, seconds, attempts):
     os.replace(partial, folder / DONE)
 
 
-def read_marker(folder, key):
+def read_marker(folder: Path, key: str) -> tuple[str, str, float] | None:
     """(status, problem, seconds) of a finished grading of ``key`` in ``folder``, or None."""
     try:
         data = json.loads((folder / DONE).read_text())
@@ -186,7 +196,8 @@ def read_marker(folder, key):
     return data.get("status", ERROR), str(data.get("problem", "")), float(data.get("seconds", 0.0))
 
 
-def grade_student(submission_path, folder, key, options, env=None):
+def grade_student(submission_path: Path, folder: Path, key: str, options: BatchOptions,
+                  env: Mapping[str, str] | None = None) -> tuple[str, str, float]:
     """What every engine runs for one student: grade (retrying a crash once), keep the cache key
     only for a finished run, leave the marker. Runs in a thread here, in an array task on Slurm."""
     (folder / DONE).unlink(missing_ok=True)
@@ -197,14 +208,16 @@ def grade_student(submission_path, folder, key, options, env=None):
     return status, problem, seconds
 
 
-def plan(submissions, out, options, select=None):
+def plan(submissions: Sequence[Submission], out: str | Path, options: BatchOptions,
+         select: Container[str] | None = None) -> tuple[list[Outcome], Pending]:
     """Every submission's ``Outcome`` (cached ones already read back) and what still needs grading:
     {cache key: [outcomes sharing those files]}. ``select`` (students) grades only a shard of the
     class; folder names are still chosen over the whole class, so every shard names alike."""
     version = grader_version()
     settings = {"pytest_args": list(options.pytest_args), "require_sandbox": options.require_sandbox}
     folders = student_folders(submissions, out)
-    outcomes, pending = [], {}
+    outcomes: list[Outcome] = []
+    pending: Pending = {}
     for submission in submissions:
         if select is not None and submission.student not in select:
             continue
@@ -226,7 +239,7 @@ def plan(submissions, out, options, select=None):
     return outcomes, pending
 
 
-def settle(group, status, problem, seconds, progress):
+def settle(group: list[Outcome], status: str, problem: str, seconds: float, progress: Progress) -> None:
     """Give every student of one graded group (identical files) the run's outcome."""
     first = group[0]
     for outcome in group:
@@ -240,21 +253,24 @@ def settle(group, status, problem, seconds, progress):
         progress.advance(f"{outcome.student}: {score} ({seconds:.0f} s)", outcome.status != GRADED)
 
 
-def finish(outcomes):
+def finish(outcomes: Iterable[Outcome]) -> list[Outcome]:
     return sorted(outcomes, key=lambda o: o.student.lower())
 
 
-def _slot_env(base, slots):
+def _slot_env(base: dict[str, str],
+              slots: Sequence[Mapping[str, str]]) -> tuple[Callable[[], None], Callable[[], dict[str, str]]]:
     """Each pool thread keeps one slot (a GPU, for training) for its life: no queue needed."""
     taken, local = iter(range(len(slots))), threading.local()
 
-    def claim():
+    def claim() -> None:
         local.env = {**base, **slots[next(taken)]}
 
     return claim, lambda: getattr(local, "env", base)
 
 
-def grade_all(submissions, out, options, progress_stream=None, select=None, slots=None):
+def grade_all(submissions: Sequence[Submission], out: str | Path, options: BatchOptions,
+              progress_stream: TextIO | None = None, select: Container[str] | None = None,
+              slots: Sequence[Mapping[str, str]] | None = None) -> list[Outcome]:
     """Grade every submission on this machine (reusing unchanged results); one ``Outcome`` each.
     ``slots``: one environment per worker (``gpus.worker_slots``); default ``options.jobs`` alike."""
     outcomes, pending = plan(submissions, out, options, select)
@@ -262,7 +278,7 @@ def grade_all(submissions, out, options, progress_stream=None, select=None, slot
     slots = slots or [{}] * max(1, options.jobs)
     claim, env_of = _slot_env(child_environment(len(slots)), slots)
 
-    def work(key, group):
+    def work(key: str, group: list[Outcome]) -> tuple[str, str, float]:
         return grade_student(group[0].submission.path, group[0].folder, key, options, env_of())
 
     with ThreadPoolExecutor(max_workers=len(slots), initializer=claim) as pool:

@@ -2,16 +2,21 @@
 class got right, as a figure (so a check that fails everyone stands out at a glance) and a table."""
 
 import statistics
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..items import ITEMS
+
+if TYPE_CHECKING:
+    from .batch import Outcome
 
 SUMMARY_MD, SUMMARY_PNG = "summary.md", "summary.png"
 
 
-def pass_rates(outcomes):
+def pass_rates(outcomes: Iterable["Outcome"]) -> dict[str, tuple[int, int]]:
     """{item: (students with full points, students graded on it)}, in the items table's order."""
-    rates = {}
+    rates: dict[str, tuple[int, int]] = {}
     for outcome in outcomes:
         if outcome.run is None:
             continue
@@ -22,11 +27,11 @@ def pass_rates(outcomes):
     return {name: rates[name] for name in ITEMS if name in rates}
 
 
-def percents(outcomes):
+def percents(outcomes: Iterable["Outcome"]) -> list[float]:
     return [100 * o.run.score / o.run.max_score for o in outcomes if o.run is not None and o.run.max_score]
 
 
-def draw(outcomes, path):
+def draw(outcomes: Sequence["Outcome"], path: Path) -> Path | None:
     """Score histogram beside per-item pass rates, as a PNG; None when nothing was graded."""
     scores, rates = percents(outcomes), pass_rates(outcomes)
     if not scores:
@@ -51,11 +56,11 @@ def draw(outcomes, path):
     return path
 
 
-def write_summary(outcomes, out):
+def write_summary(outcomes: Sequence["Outcome"], out: str | Path) -> Path:
     """``summary.md`` (with ``summary.png``) in ``out``; returns the Markdown's path."""
     out = Path(out)
     scores, rates = percents(outcomes), pass_rates(outcomes)
-    statuses = {}
+    statuses: dict[str, int] = {}
     for outcome in outcomes:
         statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
     lines = ["# Class summary", "", f"{len(outcomes)} submissions: "

@@ -13,13 +13,16 @@ This module writes that JSON from the grader's results.json; the workflow passes
 
 import base64
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from .feedback import score_lines
+from .results import GradedRun
 
 TITLE = "Autograding"
 
 
-def classroom_result(run, error=""):
+def classroom_result(run: GradedRun | None, error: str = "") -> dict[str, Any]:
     """The runner result for Classroom's reporter: one test holding the total.
 
     One test, not one per check, because the reporter adds the tests' scores in JavaScript
@@ -41,15 +44,15 @@ def classroom_result(run, error=""):
     return {"version": 1, "status": status, "max_score": max_score, "tests": [test]}
 
 
-def encode(result):
+def encode(result: Mapping[str, Any]) -> str:
     return base64.b64encode(json.dumps(result).encode()).decode()
 
 
-def points_line(run):
+def points_line(run: GradedRun | None) -> str:
     return f"Points {run.score:g}/{run.max_score:g}" if run else "Points 0/0"
 
 
-def job_summary(run, error="", heading=TITLE):
+def job_summary(run: GradedRun | None, error: str = "", heading: str = TITLE) -> str:
     """Markdown for ``$GITHUB_STEP_SUMMARY``: the total, the table per item, what went wrong."""
     if run is None:
         return f"## {heading}: grading did not finish\n\n{error}\n"
@@ -65,13 +68,13 @@ def job_summary(run, error="", heading=TITLE):
     return "\n".join(lines) + "\n"
 
 
-def append(path, text):
+def append(path: str | None, text: str) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as handle:
             handle.write(text)
 
 
-def set_output(path, name, value):
+def set_output(path: str | None, name: str, value: str) -> None:
     """A step output, as GitHub Actions reads it from ``$GITHUB_OUTPUT``."""
     if path:
         append(path, f"{name}={value}\n")

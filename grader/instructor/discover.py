@@ -17,6 +17,7 @@ import re
 import shutil
 import time
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -41,30 +42,31 @@ class Submission:
     origin: str                 # where it came from, relative to the class folder
     modified: float = 0.0       # newest file time; decides which of a student's entries is graded
     attempt: str = ""           # the LMS's attempt stamp, when it has one
-    notebooks: list = field(default_factory=list)
-    superseded: list = field(default_factory=list)   # origins of this student's other, older entries
+    notebooks: list[Path] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)   # origins of this student's other, older entries
     problem: str = ""           # why it cannot be graded at all
     lms_name: str | None = None  # a flat LMS file's original name (such files of one attempt merge)
 
     @property
-    def folder_name(self):
+    def folder_name(self) -> str:
         return safe_name(self.student)
 
 
-def safe_name(text):
+def safe_name(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("._") or "student"
 
 
 
 
-def unpack(archive, target):
+def unpack(archive: Path, target: Path) -> Path:
     """Extract a zip safely: no paths outside ``target``, no links, a cap on the total size;
     each file keeps the time stored in the zip (it tells which submission is the latest)."""
     try:
         with zipfile.ZipFile(archive) as bundle:
             for member in bundle.infolist():
                 relative = Path(member.filename)
-                if relative.is_absolute() or ".." in relative.parts or (member.external_attr >> 16) & 0o170000 == 0o120000:
+                if (relative.is_absolute() or ".." in relative.parts
+                        or (member.external_attr >> 16) & 0o170000 == 0o120000):
                     raise ClassFolderError(f"{archive.name} holds an unsafe entry: {member.filename!r}")
             members = [m for m in bundle.infolist() if not m.is_dir() and visible(Path(m.filename))]
             if sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
@@ -82,7 +84,7 @@ def unpack(archive, target):
     return target
 
 
-def _single_folder(root):
+def _single_folder(root: Path) -> Path:
     """Descend through a zip's wrapping folder (``export/`` holding everything), but not into
     the folder of a class's only student: one holding nothing but plainly named notebooks."""
     while True:
@@ -97,11 +99,11 @@ def _single_folder(root):
         root = entries[0]
 
 
-def _newest(paths):
+def _newest(paths: Iterable[Path]) -> float:
     return max((p.stat().st_mtime for p in paths), default=0.0)
 
 
-def _entry(root, entry, workdir):
+def _entry(root: Path, entry: Path, workdir: Path) -> Submission | None:
     """A candidate submission for one top-level entry of the class folder, or None to ignore it."""
     origin = str(entry.relative_to(root))
     if entry.is_dir():
@@ -136,7 +138,7 @@ def _entry(root, entry, workdir):
     return None  # grade sheets, text receipts and other LMS by-products
 
 
-def _flat_name(stem):
+def _flat_name(stem: str) -> tuple[str, str, str | None]:
     """(student, attempt stamp, original file stem) from a file name, LMS prefixes understood."""
     board = _BLACKBOARD.match(stem)
     if board:
@@ -147,13 +149,13 @@ def _flat_name(stem):
     return stem, "", None
 
 
-def _candidate(student, path, origin):
+def _candidate(student: str, path: Path, origin: str) -> Submission:
     found = notebooks_under(path)
     problem = "" if found else "no notebooks (.ipynb) in this submission"
     return Submission(student, path, origin, _newest(found), notebooks=found, problem=problem)
 
 
-def _merge_lms_files(student, group, workdir):
+def _merge_lms_files(student: str, group: list[Submission], workdir: Path) -> Submission:
     """Several flat files of one LMS attempt are one submission: stage them under their own names."""
     folder = workdir / "students-staged" / safe_name(student) / (group[0].attempt or "files")
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +167,7 @@ def _merge_lms_files(student, group, workdir):
     return merged
 
 
-def discover(source, workdir):
+def discover(source: str | Path, workdir: str | Path) -> list[Submission]:
     """The submissions in a class folder or zip export, one per student, sorted by student."""
     source, workdir = Path(source), Path(workdir)
     if not source.exists():
@@ -179,13 +181,13 @@ def discover(source, workdir):
     candidates = [c for e in sorted(root.iterdir()) if visible(Path(e.name)) for c in [_entry(root, e, workdir)] if c]
     if not candidates:
         raise ClassFolderError(f"no submissions in {source}: expected one folder, notebook or zip per student")
-    by_student = {}
+    by_student: dict[str, list[Submission]] = {}
     for candidate in candidates:
         by_student.setdefault(candidate.student, []).append(candidate)
     chosen = []
     for student, entries in sorted(by_student.items()):
         lms = [e for e in entries if e.lms_name]
-        attempts = {}
+        attempts: dict[str, list[Submission]] = {}
         for entry in lms:
             attempts.setdefault(entry.attempt, []).append(entry)
         merged = [_merge_lms_files(student, group, workdir) for _, group in sorted(attempts.items())]

@@ -2,25 +2,27 @@
 included), notes on running the notebooks, and training curves; Markdown or HTML."""
 
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
-from ..record import item_rows, rounded
-from .figures import figures_for
 from ..markup import to_html
+from ..record import CheckResult, item_rows, rounded
+from .figures import Figure, figures_for
+from .results import GradedRun
 
 FORMATS = ("md", "html")
 
 
-def _cell(text):
+def _cell(text: object) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _check_title(check):
+def _check_title(check: CheckResult) -> str:
     title = check.name.split(": ", 1)[1] if ": " in check.name else check.name
     return title.replace("*", "\\*")
 
 
-def score_lines(run):
+def score_lines(run: GradedRun) -> list[str]:
     """The per-item table as Markdown (also the CI job summary's table)."""
     lines = ["| section | item | points | status |", "|---|---|---|---|"]
     for (section, item), (got, full, problems) in item_rows(run.checks).items():
@@ -30,8 +32,10 @@ def score_lines(run):
     return lines
 
 
-def _details(run):
-    lines, current, rows = [], None, item_rows(run.checks)
+def _details(run: GradedRun) -> list[str]:
+    lines: list[str] = []
+    current: tuple[str, str] | None = None
+    rows = item_rows(run.checks)
     for check in run.checks:
         key = (check.section, check.item or check.name)
         if key != current:
@@ -47,7 +51,7 @@ def _details(run):
     return lines
 
 
-def _figure_lines(figures, folder, stem):
+def _figure_lines(figures: list[Figure], folder: Path, stem: str) -> list[str]:
     if not figures:
         return []
     lines = ["", "## Training curves", ""]
@@ -64,7 +68,8 @@ def _figure_lines(figures, folder, stem):
     return lines
 
 
-def render_markdown(student, run, figures=(), folder=None, stem="feedback", problem=""):
+def render_markdown(student: str, run: GradedRun | None, figures: Iterable[Figure] = (),
+                    folder: str | Path | None = None, stem: str = "feedback", problem: str = "") -> str:
     lines = [f"# Feedback for {student}", ""]
     if run is None:
         lines += ["**Not graded.**", "", f"Reason: {problem or 'unknown'}"]
@@ -75,7 +80,7 @@ def render_markdown(student, run, figures=(), folder=None, stem="feedback", prob
         lines += ["Problems with the submission as a whole:", ""] + [f"- {_cell(p)}" for p in run.problems] + [""]
     lines += ["## Scores by item", ""] + score_lines(run)
     lines += ["", "## What each check found"] + _details(run)
-    other_notes = [n for n in run.notes if n not in run.problems]
+    other_notes = [n.text for n in run.notes if not n.serious]   # the serious ones are listed above
     if other_notes:
         lines += ["", "## Notes on running your notebooks", ""] + [f"- {_cell(n)}" for n in other_notes]
     if folder is not None:
@@ -83,7 +88,9 @@ def render_markdown(student, run, figures=(), folder=None, stem="feedback", prob
     return "\n".join(lines).rstrip() + "\n"
 
 
-def write_report(student, run, folder, fmt="md", executed_dir=None, submitted=(), problem=""):
+def write_report(student: str, run: GradedRun | None, folder: str | Path, fmt: str = "md",
+                 executed_dir: str | Path | None = None, submitted: Iterable[str | Path] = (),
+                 problem: str = "") -> Path:
     """Write ``feedback.md`` or ``feedback.html`` into ``folder``; returns its path."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")

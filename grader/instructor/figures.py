@@ -8,8 +8,10 @@ grader's run come first when it drew any.
 import base64
 import binascii
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -27,19 +29,20 @@ class Figure:
     source: str        # "your notebook" or "the grader's run"
 
 
-def _last_printed_line(cell):
-    lines = [line for out in cell.get("outputs", []) if out.get("output_type") == "stream" and out.get("name") == "stdout"
+def _last_printed_line(cell: Mapping[str, Any]) -> str:
+    lines = [line for out in cell.get("outputs", [])
+             if out.get("output_type") == "stream" and out.get("name") == "stdout"
              for line in str(out.get("text", "")).splitlines() if line.strip()]
     return lines[-1].strip()[:200] if lines else ""
 
 
-def training_figures(notebook_path, source):
+def training_figures(notebook_path: str | Path, source: str) -> list[Figure]:
     """PNG images that training cells of one notebook displayed; [] for an unreadable notebook."""
     try:
         nb = nbformat.read(str(notebook_path), as_version=4)
     except Exception:
         return []
-    found = []
+    found: list[Figure] = []
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code" or not _TRAINING.search(cell.source):
             continue
@@ -56,7 +59,7 @@ def training_figures(notebook_path, source):
     return found
 
 
-def figures_for(executed_dir, submitted_notebooks):
+def figures_for(executed_dir: str | Path | None, submitted_notebooks: Iterable[str | Path]) -> list[Figure]:
     """The grader's run's curves if it drew any, else the student's own, at most ``MAX_FIGURES``."""
     executed = sorted(Path(executed_dir).glob("*.ipynb")) if executed_dir and Path(executed_dir).is_dir() else []
     found = [f for path in executed for f in training_figures(path, "the grader's run")]

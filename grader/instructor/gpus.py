@@ -8,6 +8,7 @@ the thread pool hands students to free workers, as it does without GPUs.
 
 import os
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 # A training kernel of this course (LeNet/VGG-small/ResNet-small on Fashion-MNIST, the grader's
@@ -21,7 +22,7 @@ class Gpu:
     memory_mib: int     # 0 when unknown (then one student at a time)
 
 
-def query_nvidia_smi(run=subprocess.run):
+def query_nvidia_smi(run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> list[Gpu]:
     """The machine's GPUs as nvidia-smi lists them; [] where there is none (or no driver)."""
     try:
         done = run(["nvidia-smi", "--query-gpu=index,memory.total", "--format=csv,noheader,nounits"],
@@ -38,7 +39,8 @@ def query_nvidia_smi(run=subprocess.run):
     return found
 
 
-def visible_gpus(environ=None, query=query_nvidia_smi):
+def visible_gpus(environ: Mapping[str, str] | None = None,
+                 query: Callable[[], list[Gpu]] = query_nvidia_smi) -> list[Gpu]:
     """The GPUs this process may use: those ``CUDA_VISIBLE_DEVICES`` names (as Slurm sets it),
     with their memory where nvidia-smi knows it; otherwise every GPU nvidia-smi lists."""
     environ = os.environ if environ is None else environ
@@ -50,12 +52,13 @@ def visible_gpus(environ=None, query=query_nvidia_smi):
     return [Gpu(ident, memory.get(ident, 0)) for ident in (p.strip() for p in named.split(",")) if ident]
 
 
-def worker_slots(gpus, per_student_mib=MIB_PER_STUDENT, most_per_gpu=4):
+def worker_slots(gpus: Sequence[Gpu], per_student_mib: int = MIB_PER_STUDENT,
+                 most_per_gpu: int = 4) -> list[dict[str, str]]:
     """One environment per worker: ``max(1, memory // per_student)`` workers per GPU (at most
     ``most_per_gpu``), GPUs interleaved so that the first workers spread over every GPU."""
     per_gpu = [max(1, min(most_per_gpu, gpu.memory_mib // per_student_mib if per_student_mib else 1))
                for gpu in gpus]
-    slots = []
+    slots: list[dict[str, str]] = []
     for round_ in range(max(per_gpu, default=0)):
         slots += [{"CUDA_VISIBLE_DEVICES": gpu.ident} for gpu, n in zip(gpus, per_gpu) if round_ < n]
     return slots

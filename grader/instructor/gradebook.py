@@ -1,20 +1,26 @@
 """The class gradebook: one CSV row per student, totals first, then points per item."""
 
 import csv
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..items import ITEMS
+from ..items import ITEMS, Item
+
+if TYPE_CHECKING:
+    from .batch import Outcome
 
 FIELDS = ["student", "score", "max_score", "percent", "status", "problem", "identical_to", "superseded",
           "notebooks", "seconds", "cached", "origin"]
 
 
-def item_column(item):
+def item_column(item: Item) -> str:
     return f"{item.section} {item.name} /{item.points:g}"
 
 
-def row(outcome, identical_to=()):
+def row(outcome: "Outcome", identical_to: Iterable[str] = ()) -> dict[str, str | int]:
     submission, run = outcome.submission, outcome.run
-    values = {
+    values: dict[str, str | int] = {
         "student": outcome.student,
         "score": "" if run is None else f"{run.score:g}",
         "max_score": "" if run is None else f"{run.max_score:g}",
@@ -29,13 +35,14 @@ def row(outcome, identical_to=()):
         "origin": submission.origin,
     }
     points = run.item_points() if run is not None else {}
-    for name, item in ITEMS.items():
-        got = points.get(name)
+    for item in ITEMS.values():   # keyed by item.name
+        got = points.get(item.name)
         values[item_column(item)] = "" if got is None or got[1] == 0 else f"{got[0]:g}"
     return values
 
 
-def write_gradebook(outcomes, path, identical=None):
+def write_gradebook(outcomes: Iterable["Outcome"], path: Path,
+                    identical: Mapping[str, Sequence[str]] | None = None) -> Path:
     """Write the CSV; ``identical`` maps a student to the students whose code matches theirs."""
     identical = identical or {}
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -36,13 +36,13 @@ class ReleaseError(Exception):
     """The release cannot be built as asked (bad option, unexpected source tree)."""
 
 
-def _skipped(relative):
+def _skipped(relative: Path) -> bool:
     text = relative.as_posix()
     return ("__pycache__" in relative.parts or relative.suffix == ".pyc" or ".ipynb_checkpoints" in relative.parts
             or any(text == left or text.startswith(left + "/") for left in LEFT_OUT))
 
 
-def release_files(root=ROOT):
+def release_files(root: str | Path = ROOT) -> list[Path]:
     """Relative paths of the files copied as they are (notebooks are stripped on the way)."""
     root = Path(root)
     found = [Path(name) for name in COPIED_FILES if (root / name).is_file()]
@@ -53,7 +53,7 @@ def release_files(root=ROOT):
     return [p for p in found if not _skipped(p)]
 
 
-def strip_outputs(source, target):
+def strip_outputs(source: str | Path, target: str | Path) -> None:
     nb = clear_outputs(nbformat.read(str(source), as_version=4))
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
@@ -61,21 +61,48 @@ def strip_outputs(source, target):
     nbformat.write(nb, str(target))
 
 
-def student_pyproject(text):
-    """The project file without the ``solutions`` package, which the release does not ship."""
+# The project's own code-health tools: their settings name instructor files, and a student's
+# set-up installs neither.
+INSTRUCTOR_TABLES = re.compile(r"^\[\[?tool\.(?:ruff|mypy)\b")
+INSTRUCTOR_EXTRAS = ("lint",)
+
+
+def student_pyproject(text: str) -> str:
+    """The project file without the ``solutions`` package, which the release does not ship, and
+    without the instructor's lint extra and tool settings."""
     pattern = re.compile(r"^((?:packages|include)[ \t]*=[ \t]*)\[(.*)\][ \t]*$", re.M)
     match = pattern.search(text)
     if not match:
         raise ReleaseError("pyproject.toml has no 'packages = [...]' or 'include = [...]' line to drop solutions from")
     names = [n.strip() for n in match[2].split(",") if n.strip()]
     kept = [n for n in names if n.strip("\"'").rstrip("*") != "solutions"]
-    return text[:match.start()] + f"{match[1]}[{', '.join(kept)}]" + text[match.end():]
+    return without_instructor_tools(text[:match.start()] + f"{match[1]}[{', '.join(kept)}]" + text[match.end():])
 
 
-def student_makefile(text):
+def without_instructor_tools(text: str) -> str:
+    """``text`` less the ``[tool.ruff*]``/``[tool.mypy*]`` tables and the lint extra, each with the
+    comment lines just above it."""
+    kept: list[str] = []
+    comments: list[str] = []
+    dropping = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("#"):
+            comments.append(line)
+            continue
+        if line.startswith("["):
+            dropping = bool(INSTRUCTOR_TABLES.match(line))
+        drop = dropping or line.split("=")[0].strip() in INSTRUCTOR_EXTRAS
+        if not drop:
+            kept += comments + [line]
+        comments = []
+    return "".join(kept + comments).rstrip("\n") + "\n"
+
+
+def student_makefile(text: str) -> str:
     """The Makefile without its instructor-only parts (tests, grading a class, releasing), which
     would only fail in a student's copy; ``ReleaseError`` if the markers do not pair up."""
-    kept, inside = [], False
+    kept: list[str] = []
+    inside = False
     for line in text.splitlines(keepends=True):
         if line.startswith(INSTRUCTOR_ONLY[0]) or line.startswith(INSTRUCTOR_ONLY[1]):
             if inside == line.startswith(INSTRUCTOR_ONLY[0]):
@@ -88,7 +115,7 @@ def student_makefile(text):
     return "".join(kept)
 
 
-def pinned_workflow(text, grader_repo, grader_ref):
+def pinned_workflow(text: str, grader_repo: str | None, grader_ref: str | None) -> str:
     """The auto-grade workflow with the trusted grader's repository and ref written in."""
     if not _REPO.match(grader_repo or ""):
         raise ReleaseError(f"--grader-repo must look like owner/name, got {grader_repo!r}")
@@ -101,7 +128,7 @@ def pinned_workflow(text, grader_repo, grader_ref):
     return text
 
 
-def starter_install_url(starter_repo, starter_ref, grader_repo):
+def starter_install_url(starter_repo: str | None, starter_ref: str | None, grader_repo: str | None) -> str:
     """Where the notebooks' set-up cell installs the course library from: the public repository
     students get this release from, never the grader's (it holds solutions/, and may be private)."""
     if not starter_repo:
@@ -117,7 +144,7 @@ def starter_install_url(starter_repo, starter_ref, grader_repo):
     return install_url(starter_repo, starter_ref)
 
 
-def head_commit(root=ROOT):
+def head_commit(root: str | Path = ROOT) -> str | None:
     try:
         run = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=30)
     except (OSError, subprocess.SubprocessError):
@@ -125,7 +152,7 @@ def head_commit(root=ROOT):
     return run.stdout.strip() if run.returncode == 0 else None
 
 
-def _prepare(out, root, force):
+def _prepare(out: str | Path, root: str | Path, force: bool) -> tuple[Path, Path]:
     out, root = Path(out).resolve(), Path(root).resolve()
     inside_sources = [root / t for t in (*COPIED_TREES, "solutions")]
     if out == root or out in root.parents or any(t == out or t in out.parents for t in inside_sources):
@@ -140,7 +167,8 @@ def _prepare(out, root, force):
     return out, root
 
 
-def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False, starter_repo=None, starter_ref=None):
+def build_release(out: str | Path, grader_repo: str | None, grader_ref: str | None = None, root: str | Path = ROOT,
+                  force: bool = False, starter_repo: str | None = None, starter_ref: str | None = None) -> list[Path]:
     """Write the student repository into ``out``; returns the relative paths written. ``starter_repo``
     (required) is where it is published; ``starter_ref`` None means that repository's default branch."""
     setup_url = starter_install_url(starter_repo, starter_ref, grader_repo)
@@ -149,7 +177,7 @@ def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False, sta
     if not grader_ref:
         raise ReleaseError("no --grader-ref given and the source is not a git checkout to take HEAD from")
     workflow = pinned_workflow((root / WORKFLOW).read_text(), grader_repo, grader_ref)
-    written = []
+    written: list[Path] = []
     for relative in release_files(root):
         target = out / relative
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +200,7 @@ def build_release(out, grader_repo, grader_ref=None, root=ROOT, force=False, sta
     return sorted(written)
 
 
-def check_release(out):
+def check_release(out: str | Path) -> None:
     """Refuse a release that holds anything a student must not see."""
     out = Path(out)
     leaks = [p.relative_to(out).as_posix() for p in out.rglob("*")

@@ -10,9 +10,6 @@ from pathlib import Path
 
 from ..record import GradingRecord, RecordError
 
-# execution notes that mean part of a submission could not be graded at all
-SERIOUS_NOTES = ("could not be read", "could not be executed", "stopped the kernel", "time budget ran out")
-
 
 class ResultsError(Exception):
     """The results file is missing or is not what this grader writes."""
@@ -22,13 +19,14 @@ class GradedRun(GradingRecord):
     """A grading record as the instructor tools see it: also what went wrong as a whole."""
 
     @property
-    def problems(self):
-        """What went wrong with the submission as a whole (not with one item)."""
+    def problems(self) -> list[str]:
+        """What went wrong with the submission as a whole (not with one item): the error, and the
+        notes the grader marked serious where it wrote them (whatever their text says)."""
         found = [self.error] if self.error else []
-        return found + [note for note in self.notes if any(s in note for s in SERIOUS_NOTES)]
+        return found + [note.text for note in self.notes if note.serious]
 
 
-def parse(payload):
+def parse(payload: object) -> GradedRun:
     """The ``GradedRun`` in a results.json's parsed JSON; ``ResultsError`` when there is none."""
     if not isinstance(payload, dict) or not isinstance(payload.get("tests"), list):
         raise ResultsError("not a grader results file (no list of tests)")
@@ -42,7 +40,7 @@ def parse(payload):
         raise ResultsError(f"its grading record is malformed ({error}); grade the submission again") from None
 
 
-def load(path):
+def load(path: str | Path) -> GradedRun:
     path = Path(path)
     try:
         payload = json.loads(path.read_text())

@@ -7,18 +7,23 @@ matrix) are the steps of the sharded re-grade
 workflow (.github/workflows/regrade.yml), runnable here as they run there.
 """
 
+import argparse
 import sys
+from collections.abc import Callable, Container, Sequence
 from pathlib import Path
 
 from . import shards
 from .arrays import EXECUTORS, ArrayOptions, grade_array
-from .batch import NOT_GRADED, finish, grade_all, plan
+from .batch import NOT_GRADED, BatchOptions, Outcome, finish, grade_all, plan
+from .discover import Submission
 from .gpus import visible_gpus, worker_slots
+
+GradeClassMain = Callable[[list[str]], int]   # the instructor CLI's ``main``, run on an argv
 
 MERGE_MISSING = "no shard graded this submission (its shard failed or has not run): re-run that shard"
 
 
-def add_engine_arguments(grade):
+def add_engine_arguments(grade: argparse.ArgumentParser) -> None:
     """Options of ``grade-class`` beyond one machine."""
     grade.add_argument("--executor", choices=("threads", *EXECUTORS), default="threads",
                        help="threads: this machine (default); local: submitit's local executor (the Slurm "
@@ -40,7 +45,7 @@ def add_engine_arguments(grade):
                             "already in --out (merged shards); the missing are reported")
 
 
-def check_engine(args):
+def check_engine(args: argparse.Namespace) -> str:
     """A usage problem with the engine options, or ""."""
     if args.students_per_task < 1 or (args.concurrent is not None and args.concurrent < 1):
         return "--students-per-task and --concurrent must be at least 1"
@@ -52,13 +57,14 @@ def check_engine(args):
     return ""
 
 
-def _selected(args, submissions):
+def _selected(args: argparse.Namespace, submissions: Sequence[Submission]) -> set[str] | None:
     if args.shard is None:
         return None
     return shards.in_shard([s.student for s in submissions], args.shard, args.shards)
 
 
-def _merge_only(submissions, out, options, select):
+def _merge_only(submissions: Sequence[Submission], out: str | Path, options: BatchOptions,
+                select: Container[str] | None) -> list[Outcome]:
     outcomes, pending = plan(submissions, out, options, select)
     for group in pending.values():
         for outcome in group:
@@ -66,13 +72,14 @@ def _merge_only(submissions, out, options, select):
     return finish(outcomes)
 
 
-def grade_outcomes(args, submissions, out, options):
+def grade_outcomes(args: argparse.Namespace, submissions: Sequence[Submission], out: str | Path,
+                   options: BatchOptions) -> list[Outcome]:
     """Grade with the engine ``args`` name; one ``Outcome`` per (selected) submission."""
     select = _selected(args, submissions)
     if args.merge_only:
         return _merge_only(submissions, out, options, select)
     if args.executor == "threads":
-        slots = None
+        slots: list[dict[str, str]] | None = None
         if args.train:
             slots = worker_slots(visible_gpus())
             if not slots:
@@ -85,7 +92,7 @@ def grade_outcomes(args, submissions, out, options):
     return grade_array(submissions, out, options, array, select=select)
 
 
-def fetch_roster(args):
+def fetch_roster(args: argparse.Namespace) -> int:
     try:
         failed = shards.fetch_repositories(args.roster, args.shard, args.shards, args.into)
     except shards.RosterError as error:
@@ -97,7 +104,7 @@ def fetch_roster(args):
     return 0
 
 
-def merge_shards(args, grade_class_main):
+def merge_shards(args: argparse.Namespace, grade_class_main: GradeClassMain) -> int:
     """Collect the shards' student folders into --out, then let grade-class write the gradebook."""
     out = Path(args.out)
     roster = Path(args.roster)
@@ -109,7 +116,8 @@ def merge_shards(args, grade_class_main):
     return grade_class_main(argv)
 
 
-def add_commands(commands, grade_class_main, formats):
+def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]", grade_class_main: GradeClassMain,
+                 formats: Sequence[str]) -> None:
     fetch = commands.add_parser("fetch-roster", help="clone one shard's repositories from a roster file")
     fetch.add_argument("roster", help="text file: owner/name (or a clone URL) per line")
     fetch.add_argument("--shard", type=int, required=True)

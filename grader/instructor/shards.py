@@ -12,6 +12,7 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from .discover import safe_name
@@ -23,30 +24,30 @@ class RosterError(Exception):
     """The roster cannot be read, or a shard setting is out of range."""
 
 
-def check_shards(index, count):
+def check_shards(index: int, count: int) -> None:
     if not 1 <= count <= MAX_SHARDS:
         raise RosterError(f"--shards must be between 1 and {MAX_SHARDS} (a matrix holds at most {MAX_SHARDS} jobs)")
     if not 0 <= index < count:
         raise RosterError(f"--shard must be between 0 and {count - 1}")
 
 
-def shard_of(student, count):
+def shard_of(student: str, count: int) -> int:
     """Which of ``count`` shards grades ``student``: stable across runs, machines and rosters."""
     return int.from_bytes(hashlib.sha256(student.encode()).digest()[:8], "big") % count
 
 
-def in_shard(students, index, count):
+def in_shard(students: Iterable[str], index: int, count: int) -> set[str]:
     check_shards(index, count)
     return {s for s in students if shard_of(s, count) == index}
 
 
-def matrix(count):
+def matrix(count: int) -> str:
     """The JSON list a workflow's ``strategy.matrix`` expands into one job per shard."""
     check_shards(0, count)
     return json.dumps(list(range(count)))
 
 
-def read_repositories(roster):
+def read_repositories(roster: str | Path) -> list[str]:
     """``owner/name`` (or a clone URL or path) per line of a roster file; # starts a comment."""
     try:
         lines = Path(roster).read_text().splitlines()
@@ -56,24 +57,25 @@ def read_repositories(roster):
     return [e for e in entries if e]
 
 
-def repository_student(entry):
+def repository_student(entry: str) -> str:
     """The folder (and so the student) name of one roster entry: ``owner/name`` -> ``owner-name``."""
     trimmed = re.sub(r"(\.git)?/*$", "", entry.split("github.com/", 1)[-1].split(":", 1)[-1])
     parts = [p for p in trimmed.split("/") if p]
     return safe_name("-".join(parts[-2:]) if len(parts) >= 2 else trimmed)
 
 
-def clone_url(entry, host="https://github.com"):
+def clone_url(entry: str, host: str = "https://github.com") -> str:
     return entry if "://" in entry or entry.startswith(("/", ".", "git@")) else f"{host}/{entry}.git"
 
 
-def fetch_repositories(roster, index, count, into, run=subprocess.run):
+def fetch_repositories(roster: str | Path, index: int, count: int, into: str | Path,
+                       run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> list[tuple[str, str]]:
     """Clone this shard's repositories (shallow) into ``into``/<owner-name>; [(entry, problem)]
     for those that could not be cloned (they are then missing from the class, and say so)."""
     check_shards(index, count)
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
-    failed = []
+    failed: list[tuple[str, list[str]]] = []
     for entry in read_repositories(roster):
         student = repository_student(entry)
         if shard_of(student, count) != index:
@@ -90,7 +92,7 @@ def fetch_repositories(roster, index, count, into, run=subprocess.run):
     return [(entry, lines[0]) for entry, lines in failed]
 
 
-def collect(shard_outputs, out, class_folder=None):
+def collect(shard_outputs: Iterable[str | Path], out: str | Path, class_folder: str | Path | None = None) -> int:
     """Copy every shard's ``students/*`` (and, for fetched repositories, ``class/*``) into ``out``,
     in sorted order; returns the number of student folders copied."""
     out = Path(out)

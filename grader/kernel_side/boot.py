@@ -5,12 +5,11 @@ that never runs student code: it is the child subreaper of everything the kernel
 process that double-forks or calls ``setsid`` is still its descendant, and it kills them all when
 the kernel ends or the grader asks it to stop (SIGTERM). Its one child is the kernel proper,
 which, before importing ipykernel or starting any thread, joins its process cgroup, takes its
-resource limits and confines itself with Landlock (``sandbox.py``), then hands over to ipykernel.
+resource limits and confines itself with Landlock (``confinement.py``), then hands over to ipykernel.
+The policy it reads and the status it writes are records of ``confinement_contract.py``.
 """
 
 import importlib.util
-import json
-import os
 import sys
 from pathlib import Path
 
@@ -36,13 +35,13 @@ def _load_sibling(name):
 
 
 def _take_policy(argv):
-    """Remove ``--policy PATH`` from argv (ipykernel must not see it); the policy, or {}."""
+    """Remove ``--policy PATH`` from argv (ipykernel must not see it); the path, or None."""
     if "--policy" not in argv:
-        return {}
+        return None
     at = argv.index("--policy")
     path = argv[at + 1]
     del argv[at:at + 2]
-    return json.loads(Path(path).read_text())
+    return path
 
 
 def _connection_file(argv):
@@ -50,10 +49,13 @@ def _connection_file(argv):
 
 
 def main():
-    policy = _take_policy(sys.argv)
+    records = _load_sibling("confinement_contract")
+    path = _take_policy(sys.argv)
+    policy = records.KernelPolicy.load(path) if path else None
     confinement = _load_sibling("confinement")
     supervised = confinement.start_supervised(policy)   # returns only in the kernel process
-    confinement.confine(policy, _connection_file(sys.argv), supervised, _load_sibling("landlock"), _load_sibling("seccomp"))
+    confinement.confine(policy, _connection_file(sys.argv), records.SandboxStatus(supervised=supervised),
+                        _load_sibling("landlock"), _load_sibling("seccomp"))
     sys.meta_path.insert(0, HideGraderPackages())
     from ipykernel import kernelapp
 

@@ -15,6 +15,56 @@ from .contract import InventoryEntry
 
 _MISSING = object()
 
+IMPORT, DEFINITION, ASSIGNMENT = "import", "definition", "assignment"
+# Statements whose bodies run as the cell runs: a graded def guarded by ``try:`` or ``if`` is still
+# the cell's. Not def or class bodies: a def's body runs only when called, a class's binds in the class.
+_BLOCKS = (ast.If, ast.Try, ast.With, ast.For, ast.While)
+
+
+def bound_names(tree: ast.Module, from_line: int | None = None) -> list[tuple[str, str]]:
+    """(name, IMPORT | DEFINITION | ASSIGNMENT) for each name the cell's statements bind, in order.
+
+    The one answer to "what does this cell define", for the agent (which graded names a cell
+    defined) and for the grader's notes (what a failing cell never defined). ``from_line``: only
+    the statements not finished by that line, where the cell raised, so never run. Assignments
+    are ``name = ...`` and ``name: T = ...`` only, as the agent has always read them: counting
+    ``a, b = ...`` too would change which of a student's bindings is graded.
+    """
+    found: list[tuple[str, str]] = []
+
+    def visit(body: list[ast.stmt], line: int | None) -> None:
+        for node in body:
+            if line is not None and node.end_lineno < line:
+                continue
+            if isinstance(node, ast.Import):
+                found.extend((alias.asname or alias.name.split(".")[0], IMPORT) for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                found.extend((alias.asname or alias.name, IMPORT) for alias in node.names if alias.name != "*")
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found.append((node.name, DEFINITION))
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                found.extend((t.id, ASSIGNMENT) for t in targets if isinstance(t, ast.Name))
+            elif isinstance(node, _BLOCKS):
+                anywhere = None if _left_through_a_clause(node, line) else line
+                for field in ("body", "orelse", "finalbody"):
+                    visit(getattr(node, field, []) or [], line if field == "finalbody" else anywhere)
+                for handler in getattr(node, "handlers", []):
+                    visit(handler.body, line)
+
+    visit(tree.body, from_line)
+    return found
+
+
+def _left_through_a_clause(node: ast.stmt, line: int | None) -> bool:
+    """Whether ``line`` is in a try's except or finally clause. Jupyter reports an error at the
+    last line its frame ran: one raised in a try's body and not caught shows the line of an
+    ``except`` that did not match, or the end of ``finally``, so any statement of the body (or of
+    its ``else``) may be where it was raised. An error in ``else`` itself shows its own line."""
+    if line is None or not isinstance(node, ast.Try) or node.body[-1].end_lineno >= line:
+        return False
+    return not (node.orelse and node.orelse[0].lineno <= line <= node.orelse[-1].end_lineno)
+
 
 class DefinitionCapture:
     """The student's latest qualifying binding of each graded name, and why a name failed."""
@@ -35,21 +85,9 @@ class DefinitionCapture:
             defs = set(re.findall(r"^\s*(?:async\s+def|def|class)\s+([A-Za-z_]\w*)", source, re.M))
             assigns = set(re.findall(r"^([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", source, re.M))
             return defs & set(self.kinds), assigns & set(self.kinds)
-        defs, assigns = set(), set()
-
-        def visit(body):
-            for node in body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                    defs.add(node.name)
-                elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-                    targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    assigns.update(t.id for t in targets if isinstance(t, ast.Name))
-                elif isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)):
-                    for field in ("body", "orelse", "finalbody"):
-                        visit(getattr(node, field, []) or [])
-                    for handler in getattr(node, "handlers", []):
-                        visit(handler.body)
-        visit(tree.body)
+        found = bound_names(tree)
+        defs = {name for name, how in found if how == DEFINITION}
+        assigns = {name for name, how in found if how == ASSIGNMENT}
         return defs & set(self.kinds), assigns & set(self.kinds)
 
     def qualifies(self, name, obj):

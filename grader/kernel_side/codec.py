@@ -15,6 +15,7 @@ import binascii
 import dataclasses
 import types
 import typing
+from collections.abc import Mapping
 
 import torch
 
@@ -35,12 +36,12 @@ class Odd:
 
     type: str
 
-    def __str__(self):
+    def __str__(self) -> str:
         return f"<{self.type}>"
 
 
 # ---- values: tensors, numbers, strings, lists, tuples, dicts ---------------------------------
-def encode(value, *, trusted=False):
+def encode(value: typing.Any, *, trusted: bool = False) -> typing.Any:
     """A value in its wire form. ``trusted`` values are the grader's own inputs: tuples stay tuples
     and anything unknown is an error. Otherwise the value is what student code returned: tuples
     become lists, bfloat16 becomes float32, long strings are cut and unknown objects become ``Odd``."""
@@ -66,13 +67,13 @@ def encode(value, *, trusted=False):
     return _odd(type(value).__name__, trusted)
 
 
-def _odd(name, trusted):
+def _odd(name: str, trusted: bool) -> dict[str, str]:
     if trusted:
         raise WireError(f"cannot send {name}")
     return {"t": "odd", "type": name}
 
 
-def _encode_tensor(value, trusted):
+def _encode_tensor(value: torch.Tensor, trusted: bool) -> dict[str, typing.Any]:
     value = value.detach().cpu().contiguous()
     if value.dtype == torch.bfloat16 and not trusted:
         value = value.float()   # replies keep to the dtypes every reader handles
@@ -83,7 +84,7 @@ def _encode_tensor(value, trusted):
     return {"t": "tensor", "dtype": name, "shape": list(value.shape), "data": base64.b64encode(data).decode()}
 
 
-def decode(spec, *, records=None, depth=0):
+def decode(spec: typing.Any, *, records: Mapping[str, type["Record"]] | None = None, depth: int = 0) -> typing.Any:
     """A wire value back to Python. ``records`` maps record names to the classes that may appear
     (the kernel's decoder allows layers and references to graded objects; the grader's none)."""
     if depth > MAX_DEPTH:
@@ -107,14 +108,15 @@ def decode(spec, *, records=None, depth=0):
     raise WireError(f"unknown wire type {kind!r}")
 
 
-def _field(spec, key, kind):
+def _field(spec: dict[str, typing.Any], key: str, kind: type) -> typing.Any:
     if type(spec.get(key)) is not kind:
         raise WireError(f"{spec.get('t')} without {key}")
     return spec[key]
 
 
-def _decode_tensor(spec):
-    dtype = DTYPES.get(spec.get("dtype")) if type(spec.get("dtype")) is str else None
+def _decode_tensor(spec: dict[str, typing.Any]) -> torch.Tensor:
+    name = spec.get("dtype")
+    dtype = DTYPES.get(name) if type(name) is str else None
     if dtype is None:
         raise WireError(f"unsupported dtype {spec.get('dtype')!r:.60}")
     shape = spec.get("shape")
@@ -145,17 +147,24 @@ class Value:
     """Field annotation: any wire value (tensors included), coded by ``encode``/``decode``."""
 
 
+_R = typing.TypeVar("_R", bound="Record")
+
+
 class Record:
     """A dataclass whose fields cross the boundary by name; ``from_wire`` checks every field's type
     against its annotation, so the reader can use the record without further checks."""
 
+    if typing.TYPE_CHECKING:   # every subclass in contract.py is a frozen, keyword-only dataclass
+        __dataclass_fields__: typing.ClassVar[dict[str, dataclasses.Field[typing.Any]]]
+
     TRUSTED = False   # True for records the grader writes (requests): encoded as the grader's inputs
 
-    def to_wire(self):
+    def to_wire(self) -> dict[str, typing.Any]:
         return {f.name: _to_wire(getattr(self, f.name), f.type, self.TRUSTED) for f in dataclasses.fields(self)}
 
     @classmethod
-    def from_wire(cls, data, depth=0, records=None):
+    def from_wire(cls: type[_R], data: typing.Any, depth: int = 0,
+                  records: Mapping[str, type["Record"]] | None = None) -> _R:
         if type(data) is not dict:
             raise WireError(f"{cls.__name__} is not a mapping")
         values = {}
@@ -167,17 +176,18 @@ class Record:
         return cls(**values)
 
 
-def to_wire(value, kind=Value, trusted=False):
+def to_wire(value: typing.Any, kind: typing.Any = Value, trusted: bool = False) -> typing.Any:
     """``value`` (a record, a value, or lists and dicts of them, as ``kind`` says) in wire form."""
     return _to_wire(value, kind, trusted)
 
 
-def from_wire(data, kind=Value, where="reply", records=None):
+def from_wire(data: typing.Any, kind: typing.Any = Value, where: str = "reply",
+              records: Mapping[str, type[Record]] | None = None) -> typing.Any:
     """Wire data read as ``kind``; ``WireError`` naming ``where`` when it is not one."""
     return _from_wire(data, kind, where, 0, records)
 
 
-def _to_wire(value, kind, trusted):
+def _to_wire(value: typing.Any, kind: typing.Any, trusted: bool) -> typing.Any:
     if typing.get_origin(kind) in (typing.Union, types.UnionType):
         kind = next(a for a in typing.get_args(kind) if a is not type(None))
     if kind is typing.Any:
@@ -199,7 +209,8 @@ def _to_wire(value, kind, trusted):
     return value
 
 
-def _from_wire(data, kind, where, depth, records):
+def _from_wire(data: typing.Any, kind: typing.Any, where: str, depth: int,
+               records: Mapping[str, type[Record]] | None) -> typing.Any:
     """``data`` as a value of annotation ``kind``; WireError naming ``where`` otherwise."""
     if depth > MAX_DEPTH:
         raise WireError(f"{where} nested too deeply")

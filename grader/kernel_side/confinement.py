@@ -9,8 +9,9 @@ Two processes: a supervisor (the process jupyter_client started) and the kernel,
   limits, drops root's capabilities, loads a socket filter (``seccomp.py``) and restricts itself
   with Landlock (``landlock.py``) to the paths and ports of the grader's policy.
 
-What was applied is written to the policy's status file through a descriptor opened before the
-restriction: student code, which runs later, cannot reopen it.
+The policy and what was applied are records of ``confinement_contract.py`` (``boot.py`` reads the
+policy and hands in a fresh status). The status is written to the policy's status file through a
+descriptor opened before the restriction: student code, which runs later, cannot reopen it.
 """
 
 import ctypes
@@ -19,12 +20,16 @@ import os
 import signal
 import sys
 import time
+import typing
 from pathlib import Path
 
 try:
     import resource
 except ImportError:   # Windows: no resource limits; the status says so
     resource = None
+
+if typing.TYPE_CHECKING:   # the kernel gets the records from boot.py, which loads them by file name
+    from .confinement_contract import KernelPolicy, SandboxStatus
 
 PR_SET_CHILD_SUBREAPER, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL = 36, 24, 47, 4
 POLL_SECONDS = 0.1
@@ -80,13 +85,13 @@ def kill_descendants(root=None, rounds=200):
         time.sleep(0.01)
 
 
-def start_supervised(policy):
+def start_supervised(policy: "KernelPolicy | None") -> bool:
     """Fork the kernel; in the supervisor, supervise until the end and exit.
 
     Returns (in the kernel only) whether a supervisor watches it."""
     if not policy or not sys.platform.startswith("linux") or _libc().prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         return False   # no supervisor: the kernel runs in this process
-    watch = int(policy.get("max_processes", 0) or 0) if os.getuid() == 0 and not policy.get("cgroup") else 0
+    watch = policy.max_processes if os.getuid() == 0 and not policy.cgroup else 0
     kernel = os.fork()
     if kernel == 0:
         return True
@@ -139,38 +144,37 @@ def _set_limit(which, value):
     resource.setrlimit(which, (value, value))
 
 
-def limit_processes(policy, status):
-    cap = int(policy.get("max_processes", 0) or 0)
-    cgroup = policy.get("cgroup")
-    if cgroup:
+def limit_processes(policy: "KernelPolicy", status: "SandboxStatus") -> None:
+    cap = policy.max_processes
+    if policy.cgroup:
         try:
-            Path(cgroup, "cgroup.procs").write_text(str(os.getpid()))
-            status["processes"] = f"at most {cap} in the kernel's pids cgroup"
+            Path(policy.cgroup, "cgroup.procs").write_text(str(os.getpid()))
+            status.processes = f"at most {cap} in the kernel's pids cgroup"
             return
         except OSError as error:
-            status["processes_cgroup_error"] = str(error)
+            status.processes_cgroup_error = str(error)
     if not cap:
-        status["processes"] = "not capped"
+        status.processes = "not capped"
     elif os.getuid() != 0:
         _set_limit(resource.RLIMIT_NPROC, _tasks_of(os.getuid()) + cap)
-        status["processes"] = f"at most {cap} more for this user (RLIMIT_NPROC)"
+        status.processes = f"at most {cap} more for this user (RLIMIT_NPROC)"
     else:
-        status["processes"] = f"watched: the kernel is stopped past {cap} processes (root, no pids cgroup)"
+        status.processes = f"watched: the kernel is stopped past {cap} processes (root, no pids cgroup)"
 
 
-def limit_resources(policy, status):
-    if policy.get("memory_bytes"):
-        resource.setrlimit(resource.RLIMIT_AS, (policy["memory_bytes"],) * 2)
-    if policy.get("max_open_files"):
-        _set_limit(resource.RLIMIT_NOFILE, policy["max_open_files"])
-        status["open_files"] = f"at most {policy['max_open_files']}"
-    if policy.get("max_file_bytes"):
+def limit_resources(policy: "KernelPolicy", status: "SandboxStatus") -> None:
+    if policy.memory_bytes:
+        resource.setrlimit(resource.RLIMIT_AS, (policy.memory_bytes,) * 2)
+    if policy.max_open_files:
+        _set_limit(resource.RLIMIT_NOFILE, policy.max_open_files)
+        status.open_files = f"at most {policy.max_open_files}"
+    if policy.max_file_bytes:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)   # an oversized write raises instead of killing
-        _set_limit(resource.RLIMIT_FSIZE, policy["max_file_bytes"])
+        _set_limit(resource.RLIMIT_FSIZE, policy.max_file_bytes)
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
-def drop_capabilities(policy, status):
+def drop_capabilities(policy: "KernelPolicy", status: "SandboxStatus") -> None:
     """Root in a kernel keeps uid 0 but loses every capability (modules, raw sockets, ptrace...)."""
     if not sys.platform.startswith("linux") or os.geteuid() != 0:
         return
@@ -181,24 +185,25 @@ def drop_capabilities(policy, status):
     libc.prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0)
     header = (ctypes.c_uint32 * 2)(0x20080522, 0)   # _LINUX_CAPABILITY_VERSION_3, this process
     data = (ctypes.c_uint32 * 6)()
-    status["capabilities"] = "dropped" if libc.capset(header, data) == 0 else "could not be dropped"
+    status.capabilities = "dropped" if libc.capset(header, data) == 0 else "could not be dropped"
 
 
-def landlock_rules(landlock, policy, connection_file):
+def landlock_rules(landlock, policy: "KernelPolicy", connection_file):
     """(path, rights) pairs and TCP ports to bind: the whole of the kernel's view of the machine."""
-    rules = [(p, landlock.READ_ONLY) for p in policy.get("read", [])]
-    rules += [(p, ("read_dir",)) for p in policy.get("list_only", [])]
-    rules += [(p, landlock.READ_WRITE) for p in policy.get("read_write", [])]
-    rules += [(p, landlock.DEVICE) for p in policy.get("devices", [])]
+    rules = [(p, landlock.READ_ONLY) for p in policy.read]
+    rules += [(p, ("read_dir",)) for p in policy.list_only]
+    rules += [(p, landlock.READ_WRITE) for p in policy.read_write]
+    rules += [(p, landlock.DEVICE) for p in policy.devices]
     ports = []
     if connection_file:
         rules.append((connection_file, ("read_file",)))
         info = json.loads(Path(connection_file).read_text())
-        ports = [info[key] for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port") if key in info]
+        ports = [info[key] for key in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port")
+                 if key in info]
     return rules, ports
 
 
-def restrict(policy, connection_file, status, landlock, seccomp):
+def restrict(policy: "KernelPolicy", connection_file, status: "SandboxStatus", landlock, seccomp) -> None:
     rules, ports = landlock_rules(landlock, policy, connection_file)
     ruleset = landlock.Ruleset()
     for path, rights in rules:
@@ -206,38 +211,42 @@ def restrict(policy, connection_file, status, landlock, seccomp):
     for port in ports:
         ruleset.allow_port(port, ("bind_tcp",))
     ruleset.restrict()
-    status.update(ruleset.describe(), confined=True)
+    applied = ruleset.describe()
+    status.abi, status.network_rules = applied["abi"], applied["network_rules"]
+    status.signal_scope, status.confined = applied["signal_scope"], True
     try:   # Landlock holds on its own where seccomp filters are not allowed (some containers)
         seccomp.install()
-        status["socket_filter"] = True
+        status.socket_filter = status.INSTALLED
     except OSError as error:
-        status["socket_filter"] = f"not installed: {error}"
+        status.socket_filter = f"not installed: {error}"
 
 
-def confine(policy, connection_file, supervised, landlock, seccomp):
-    """Apply ``policy`` to this (kernel) process, with the sibling modules ``landlock`` and ``seccomp``
-    (loaded by ``boot.py``); exit before any student code if it was required and failed."""
+def confine(policy: "KernelPolicy | None", connection_file, status: "SandboxStatus", landlock, seccomp) -> None:
+    """Apply ``policy`` to this (kernel) process and write what held into ``status`` (a fresh one
+    from ``boot.py``, like the sibling modules ``landlock`` and ``seccomp``); exit before any student
+    code if confinement was required and failed."""
     if not policy:
         return
-    status = {"confined": False, "kernel_pid": os.getpid(), "supervised": supervised}
-    status_fd = os.open(policy["status_file"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600) if policy.get("status_file") else None
+    status.kernel_pid = os.getpid()
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+    status_fd = os.open(policy.status_file, flags, 0o600) if policy.status_file else None
     # Each step on its own: a platform without one (macOS has no /proc, Windows no resource
     # limits) still gets the others, and the status says what failed.
     for step in (limit_processes, limit_resources, drop_capabilities):
         try:
             step(policy, status)
         except Exception as error:
-            status.setdefault("not_applied", []).append(f"{step.__name__}: {type(error).__name__}: {error}")
+            status.not_applied.append(f"{step.__name__}: {type(error).__name__}: {error}")
     try:
-        if policy.get("confine", True):
+        if policy.confine:
             restrict(policy, connection_file, status, landlock, seccomp)
         else:
-            status["reason"] = "confinement turned off by the grader"
+            status.reason = "confinement turned off by the grader"
     except Exception as error:
-        status["reason"] = f"{type(error).__name__}: {error}"
+        status.reason = f"{type(error).__name__}: {error}"
     if status_fd is not None:
-        os.write(status_fd, json.dumps(status).encode())
+        os.write(status_fd, status.to_json().encode())
         os.close(status_fd)
-    if policy.get("require") and not status["confined"]:
-        sys.stderr.write(f"grader: refusing to run student code unconfined: {status.get('reason')}\n")
+    if policy.require and not status.confined:
+        sys.stderr.write(f"grader: refusing to run student code unconfined: {status.reason}\n")
         os._exit(EXIT_UNCONFINED)

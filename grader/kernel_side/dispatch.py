@@ -12,13 +12,13 @@ import random
 import torch
 from IPython import get_ipython
 
+from . import stand_ins
 from .capture import DefinitionCapture
 from .codec import WireError, to_wire
 from .contract import MIME, CaseOutcome, LayerSpec, Reply, open_envelope
-from . import stand_ins
+from .error_text import error_text
 from .helper_swap import HelperSwap
 from .library_guard import LibraryCopyUsed, OwnCodeOnly
-from .error_text import error_text
 from .model_report import run_model
 from .working_dtype import default_dtype, dtype_name, handed_over
 

@@ -104,7 +104,8 @@ class Ruleset:
             is_dir = os.path.isdir(f"/proc/self/fd/{fd}")
             names = rights if is_dir else [r for r in rights if r in FILE_RIGHTS]
             attr = _PathBeneathAttr(_mask(FS, names, self.abi) & self.handled_fs, fd)
-            if attr.allowed_access and _libc().syscall(SYS_ADD_RULE, self.fd, RULE_PATH_BENEATH, ctypes.byref(attr), 0) < 0:
+            if attr.allowed_access and _libc().syscall(
+                    SYS_ADD_RULE, self.fd, RULE_PATH_BENEATH, ctypes.byref(attr), 0) < 0:
                 raise OSError(ctypes.get_errno(), f"landlock_add_rule({path}): {os.strerror(ctypes.get_errno())}")
         finally:
             os.close(fd)

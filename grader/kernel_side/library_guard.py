@@ -27,7 +27,8 @@ def refusal(item):
 
 def library_copies(item, extra_holders=()):
     """Every function or class named ``item`` in the course library's modules (and ``extra_holders``)."""
-    holders = [m for name, m in list(sys.modules.items()) if m is not None and (name == "d2l" or name.startswith("d2l."))]
+    holders = [m for name, m in list(sys.modules.items())
+               if m is not None and (name == "d2l" or name.startswith("d2l."))]
     found = {}
     for holder in (*holders, *extra_holders):
         value = getattr(holder, item, None) if not isinstance(holder, dict) else holder.get(item)

@@ -84,7 +84,7 @@ class Residual(nn.Module):
         return F.relu(Y + (self.conv3(X) if self.conv3 is not None else X))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _book_models():
     """LeNet and ResNet on the course library's ``Classifier``, made once per kernel."""
     from d2l import torch as d2l

@@ -18,6 +18,7 @@ import io
 import os
 
 import torch
+
 from d2l import torch as d2l
 from d2l.board import TextBoard
 

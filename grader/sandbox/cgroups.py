@@ -11,7 +11,6 @@ import time
 import uuid
 from pathlib import Path
 
-
 PREFIX = "grader-kernel-"   # + the grader's pid: what a later grader may sweep once that pid is gone
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from jupyter_client.kernelspec import KernelSpecManager
 
+from ..kernel_side.confinement_contract import SandboxStatus
 from .cgroups import PREFIX, PidsCgroup, stale_entries
 from .environment import kernel_environment
 from .policy import KernelLimits, kernel_policy
@@ -86,18 +87,16 @@ class KernelFence:
         self._stderr = open(self.private / "kernel-stderr.txt", "ab")
         return {"cwd": str(self.workdir), "env": dict(self.env), "stdout": subprocess.DEVNULL, "stderr": self._stderr}
 
-    def status(self):
-        """What the kernel applied to itself, as it wrote it before any student code ran."""
-        try:
-            return json.loads((self.private / "status.json").read_text())
-        except (OSError, ValueError):
-            return {"confined": False, "reason": "the kernel wrote no sandbox status"}
+    def status(self) -> SandboxStatus:
+        """What the kernel applied to itself, as it wrote it before any student code ran; where the
+        grader did not ask for confinement, its own reason is the reason."""
+        return SandboxStatus.load(self.private / "status.json", self.not_sandboxed)
 
     def start_failure(self, error):
         """Why a kernel did not come up, in words for the report."""
         status = self.status()
-        if self.require and not status.get("confined"):
-            return f"--require-sandbox: the kernel could not be confined: {status.get('reason', error)}"
+        if self.require and not status.confined:
+            return f"--require-sandbox: the kernel could not be confined: {status.reason or error}"
         try:
             tail = (self.private / "kernel-stderr.txt").read_text(errors="replace")[-1500:].strip()
         except OSError:

@@ -1,6 +1,7 @@
 """What a kernel may touch: the paths it may read, the folders it may write, its limits.
 
-The rules are an allowlist handed to ``kernel_side/confinement.py`` as JSON. Anything not listed is
+The rules are an allowlist, a ``KernelPolicy`` (``kernel_side/confinement_contract.py``, the record
+both sides read) handed to ``kernel_side/confinement.py`` as JSON. Anything not listed is
 denied once the kernel restricts itself. Reading is allowed for the interpreter, its libraries
 and the system folders they load from, the course library ``d2l/``, and the staged data. Hidden
 paths (the reference solutions, the grader, the tests, ``.git``, the home folder, the real data)
@@ -9,14 +10,14 @@ inside site-packages): such a folder is opened for listing only and its other en
 """
 
 import glob
-import json
 import os
 import sys
 import sysconfig
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from ..kernel_side.confinement_contract import KernelPolicy
 from ..library_location import package_dir
 
 SYSTEM_READ = ("/usr", "/lib", "/lib64", "/lib32", "/bin", "/sbin", "/proc", "/sys")
@@ -36,26 +37,6 @@ class KernelLimits:
     max_processes: int = 256        # processes and threads the kernel may add
     max_open_files: int = 4096
     max_file_bytes: int = 2 * 2**30
-
-
-@dataclass
-class KernelPolicy:
-    read: list = field(default_factory=list)
-    list_only: list = field(default_factory=list)
-    read_write: list = field(default_factory=list)
-    devices: list = field(default_factory=list)
-    cgroup: str | None = None
-    require: bool = False
-    confine: bool = True
-    status_file: str | None = None
-    memory_bytes: int = 0
-    max_processes: int = 0
-    max_open_files: int = 0
-    max_file_bytes: int = 0
-
-    def write(self, path):
-        Path(path).write_text(json.dumps(asdict(self)))
-        return Path(path)
 
 
 def interpreter_paths():

@@ -1,6 +1,6 @@
 """Can this machine confine kernels? Asked once per grading run, before any kernel starts."""
 
-from functools import lru_cache
+from functools import cache
 
 from ..kernel_side import landlock
 
@@ -9,7 +9,7 @@ class SandboxUnavailable(RuntimeError):
     """Confinement was required (``--require-sandbox``) and this machine cannot provide it."""
 
 
-@lru_cache(maxsize=None)
+@cache
 def sandbox_support():
     """(True, 'Landlock ABI N') or (False, the reason), for the score table and results.json."""
     try:

@@ -50,7 +50,10 @@ def carve(train, val_size=VAL_SIZE, seed=SPLIT_SEED):
         raise ValueError(f"cannot hold out {val_size} of {len(train)} training images")
     order = torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))
     keep, held = order[val_size:].sort().values, order[:val_size].sort().values
-    pick = lambda index: fashion_mnist.Split(train.images[index], train.labels[index])
+
+    def pick(index):
+        return fashion_mnist.Split(train.images[index], train.labels[index])
+
     return pick(keep), pick(held)
 
 

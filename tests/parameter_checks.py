@@ -2,12 +2,13 @@
 
 For each item, each parameter of its signature maps to the check (by title) that fails when the
 parameter is ignored or misused. ``INPUT`` marks the data an item computes on (an image, a
-kernel, a layer): every check of the item feeds it. ``tests/test_parameters.py`` checks that the
+kernel, a layer): every check of the item feeds it. ``test_parameters.py`` checks that the
 table covers every signature in ``solutions/`` and names real checks, and grades a mutant per
-settings parameter (``tests/mutants.py``, ``PARAMETER_MUTANTS``) that must fail the named check.
+settings parameter (``mutants.py``, ``PARAMETER_MUTANTS``) that must fail the named check. A test
+helper, not part of the grader: grading never reads it, so a student release does not carry it.
 """
 
-from .interfaces import TITLE as BOOK_WAY
+from grader.checks.interfaces import TITLE as BOOK_WAY
 
 INPUT = "every check (it is the item's input)"
 SHAPES, EQUIVALENT = "output shape of every layer", "same function as the reference, weights transplanted"
