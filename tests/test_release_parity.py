@@ -150,3 +150,28 @@ def test_make_grade_works_in_a_fresh_clone_of_a_fresh_release(tmp_path):
     done = subprocess.run(["make", "grade"], cwd=tmp_path / "clone", capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "total" in done.stdout and "0.00 / " in done.stdout and "also scores" in done.stdout
+
+    # The check cell in a notebook run by the clone's own environment: d2l finds the grader the
+    # release installed by its entry point, and grades the live definition.
+    clone = tmp_path / "clone"
+    nbformat.write(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from d2l import torch as d2l"), nbformat.v4.new_code_cell(OWN_CORR2D),
+        nbformat.v4.new_code_cell("print(repr(d2l.check('corr2d')))")]), str(clone / "check.ipynb"))
+    script = ("import sys, nbformat, nbclient\nnb = nbformat.read(sys.argv[1], as_version=4)\n"
+              "nbclient.NotebookClient(nb, timeout=300, kernel_name='python3').execute()\n"
+              "print(nb.cells[-1].outputs[0].text)")
+    ran = subprocess.run([str(clone / ".venv" / "bin" / "python"), "-c", script, "check.ipynb"], cwd=clone,
+                         capture_output=True, text=True, timeout=600)
+    assert ran.returncode == 0, ran.stdout[-3000:] + ran.stderr[-3000:]
+    shown = re.match(r"d2l.check: ([\d.]+) / ([\d.]+) points", ran.stdout)
+    assert shown and shown[1] == shown[2] and float(shown[2]) > 0, ran.stdout[-3000:]
+
+
+OWN_CORR2D = """import torch
+def corr2d(X, K):
+    h, w = K.shape
+    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1))
+    for i in range(Y.shape[0]):
+        for j in range(Y.shape[1]):
+            Y[i, j] = (X[i:i + h, j:j + w] * K).sum()
+    return Y"""
