@@ -132,4 +132,4 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if record.notes:
         terminalreporter.section("notes on running your notebooks")
         for note in record.notes:
-            terminalreporter.write_line(f"- {note}")
+            terminalreporter.write_line(f"- {note.text}")

@@ -112,9 +112,6 @@ class Note:
         if self.kind not in NOTE_KINDS:
             raise RecordError(f"unknown note kind {self.kind!r:.40}")
 
-    def __str__(self) -> str:   # what any f-string that shows a note (the terminal's list) shows
-        return self.text
-
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "text": self.text, "notebook": self.notebook, "cell": self.cell,
                 "serious": self.serious}
