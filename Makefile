@@ -1,5 +1,6 @@
 # Each entry point sets everything up on a fresh machine first:
 #   make grade   - grade the notebooks in assignment/ (or SUBMISSION=path) and print the score table
+#                  (ITEM="pool2d corr2d": only those items, running only the notebooks that define them)
 # >>> instructor only: the student release leaves the lines between these markers out
 #   make test    - check the code (ruff, mypy), then run the project's own test suite
 # <<< instructor only
@@ -16,7 +17,11 @@ EXTRAS = dev,grading
 # >>> instructor only
 EXTRAS = dev,grading,instructor,lint
 # <<< instructor only
-TORCH_INDEX ?= $(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu)
+# TORCH_BUILD picks the build: cpu (the default), cuda (PyPI's Linux build, which brings CUDA: the
+# instructor's GPU path, `make clean setup TORCH_BUILD=cuda`), or the name of one of PyTorch's
+# indexes, e.g. cu126.
+TORCH_BUILD ?= cpu
+TORCH_INDEX ?= $(if $(filter cpu,$(TORCH_BUILD)),$(if $(filter Linux,$(shell uname -s)),https://download.pytorch.org/whl/cpu),$(if $(filter cuda,$(TORCH_BUILD)),,https://download.pytorch.org/whl/$(TORCH_BUILD)))
 # >>> instructor only
 # A copy of Fashion-MNIST in ../shared/data/fashion-mnist is used when there is one; otherwise the
 # grader downloads it into ~/.cache/d2l-course (or set FASHION_MNIST_DIR yourself).
@@ -25,33 +30,28 @@ export FASHION_MNIST_DIR ?= $(if $(wildcard ../shared/data/fashion-mnist/*.gz),$
 
 .PHONY: setup grade clean
 
-setup: $(VENV)/.installed
-
-# Quiet on purpose: a student sees one line, then the error if something fails.
-$(VENV)/.installed: pyproject.toml
-	@echo "Setting up $(VENV): PyTorch $(TORCH_VERSION) (CPU), the course library and the grader (a few minutes, once)"
-	@$(PYTHON) -m venv $(VENV)
-	@$(BIN)/python -m pip install -qq --upgrade pip
-	@index=""; if [ -n "$(TORCH_INDEX)" ] && $(BIN)/python -c "import sys, urllib.request; urllib.request.urlopen(sys.argv[1] + '/torch/', timeout=10)" "$(TORCH_INDEX)" 2>/dev/null; then index="--extra-index-url $(TORCH_INDEX)"; fi; \
-	$(BIN)/python -m pip install -qq torch==$(TORCH_VERSION) $$index
-	@$(BIN)/python -m pip install -qq -e ".[$(EXTRAS)]"
-	@# torchvision only where a build matching torch imports (recorded; the grader's notes say why not)
-	@$(BIN)/python -m grader.setup_environment
-	@touch $@
-	@echo "Ready: make grade, or open the notebooks with $(BIN)/python as the kernel"
+# Quiet on purpose: a student sees one line, then the error if something fails. It does nothing
+# when $(VENV)/.installed says the environment was made for this folder after pyproject.toml last
+# changed, and sets up again otherwise (a folder copied with its .venv). Without make, students
+# run the same: python -m grader.homework_setup (grader/homework_setup.py).
+setup:
+	@$(PYTHON) -m grader.homework_setup --venv "$(VENV)" --extras "$(EXTRAS)" --torch-version "$(TORCH_VERSION)" --torch-index "$(TORCH_INDEX)"
 
 # pytest exits 1 when some checks fail: that is a grade, not a broken run, so make succeeds;
 # any other status (grading could not start, a usage error) still fails.
 grade: setup
-	@$(BIN)/python -m pytest grader --submission $(SUBMISSION) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
+	@$(BIN)/python -m pytest grader --submission "$(SUBMISSION)" $(foreach item,$(ITEM),--item $(item)) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
 
 # >>> instructor only
 .PHONY: lint test test-all grade-class release
 
-# ruff on the whole tree; mypy on the seams pyproject.toml names ([tool.mypy] files).
+# ruff on the whole tree; mypy on the seams pyproject.toml names ([tool.mypy] files); the GitHub
+# workflows through zizmor (auditor persona, offline) and GitHub's workflow schema.
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/zizmor --quiet --persona=auditor --offline .github/workflows/
+	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
 test: setup lint
 	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
