@@ -40,6 +40,9 @@ def pytest_addoption(parser):
                          "without it, grading goes on and the scores say 'not sandboxed: <reason>'")
     group.addoption("--train", action="store_true",
                     help="also run the training checks (LeNet, ResNet-18 on Fashion-MNIST; needs a CUDA GPU)")
+    group.addoption("--require-gpu", action="store_true",
+                    help="refuse to start (exit status 4) where CUDA is absent, instead of skipping the training "
+                         "checks: the GPU path of the grade of record (grade-class --train passes it)")
     group.addoption("--executed-dir", default=None,
                     help="save each notebook as the grader executed it (outputs included) in this folder")
 
@@ -48,6 +51,11 @@ def pytest_configure(config):
     mismatch = library_mismatch()
     if mismatch:
         raise pytest.UsageError(f"grading cannot start: {mismatch}")
+    if config.getoption("--require-gpu", default=False):
+        from .checks.trained_accuracy import cuda_missing
+
+        if cuda_missing():
+            raise pytest.UsageError(f"--require-gpu: no CUDA GPU to train on: {cuda_missing()}")
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
 

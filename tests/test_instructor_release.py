@@ -14,6 +14,7 @@ from IPython.core.inputtransformer2 import TransformerManager
 
 from grader.instructor.fingerprint import code_digest
 from grader.instructor.release import (
+    SHIPPED_TOOLS,
     ReleaseError,
     build_release,
     check_release,
@@ -46,7 +47,9 @@ def test_release_holds_the_students_files_and_nothing_of_the_instructors(release
     assert {f"assignment/{p.name}" for p in (REPO / "assignment").glob("*.ipynb")} <= files
     assert {"README.md", "Makefile", "pyproject.toml", ".github/workflows/autograde.yml",
             "grader/conftest.py", "grader/oracles.py", "d2l/torch.py"} <= files
-    assert not [f for f in files if f.startswith(("solutions/", "tests/", "benchmarks/", "grader/instructor/"))]
+    assert not [f for f in files if f.startswith(("solutions/", "tests/", "benchmarks/"))]
+    # of the instructor tools, only what the feedback workflow publishes with (ci-report)
+    assert {f for f in files if f.startswith("grader/instructor/")} == set(SHIPPED_TOOLS)
     assert "grader/checks/hidden.py" not in files and ".github/workflows/tests.yml" not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(".pyc")]
     assert (released / "README.md").read_text() == STUDENTS_PAGE.read_text()   # the students' page, not the project's
@@ -103,7 +106,9 @@ def test_the_set_up_cell_installs_only_where_the_library_is_missing_and_the_grad
 def test_released_project_file_and_workflow_are_rewritten(released):
     assert "solutions" not in (released / "pyproject.toml").read_text()
     workflow = (released / ".github/workflows/autograde.yml").read_text()
-    assert "  GRADER_REPOSITORY: teacher/convnet-hw\n" in workflow and "  GRADER_REF: 0123abcd\n" in workflow
+    # the feedback's grader is the public starter repository's (the release), never the instructor's
+    assert "  GRADER_REPOSITORY: teacher/convnet-hw-starter\n" in workflow and "  GRADER_REF: fall-2026\n" in workflow
+    assert "teacher/convnet-hw\n" not in workflow and "0123abcd" not in workflow
     assert "github.repository }}\n" not in workflow.split("jobs:")[0]
 
 

@@ -25,6 +25,17 @@ NO_GPU = "needs a CUDA GPU (none here); run `pytest grader --train` on a GPU mac
 NOT_ASKED = "training checks are opt-in: run `pytest grader --train` (a few minutes of GPU per student)"
 
 
+def cuda_missing() -> str | None:
+    """Why this process cannot train on a GPU, in words an instructor can act on, or None. The GPU
+    path (``pytest grader --require-gpu``) stops on it, where a skip would pass for a grade."""
+    if torch.cuda.is_available():
+        return None
+    if torch.version.cuda is None:
+        return (f"the installed torch {torch.__version__} is a CPU-only build; install a CUDA build "
+                f"(make clean setup TORCH_BUILD=cuda)")
+    return f"torch {torch.__version__} (CUDA {torch.version.cuda}) sees no CUDA device (driver, CUDA_VISIBLE_DEVICES)"
+
+
 def gpu_skip_reason(session: object) -> str | None:
     """Why a training check cannot run in this grading run: no GPU, or the run did not ask for
     training. Asking is the run's own (``GradingSession.train``, set by ``pytest grader --train``);

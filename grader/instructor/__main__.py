@@ -16,8 +16,6 @@ from .feedback import FORMATS, write_report
 from .fingerprint import ROOT, shared_code
 from .gradebook import write_gradebook
 from .release import ReleaseError, build_release
-from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
-from .results import ResultsError, load
 
 
 def grade_class(args: argparse.Namespace) -> int:
@@ -39,11 +37,8 @@ def grade_class(args: argparse.Namespace) -> int:
         return 2
     starter = sorted(Path(args.starter).glob("*.ipynb")) if args.starter else []
     identical = shared_code(submissions, starter)
-    similar = None   # compared before grading: the report does not need the grading to succeed
-    if args.similarity:
-        report, similar = write_similarity(submissions, starter, out, args.similarity_threshold, str(args.submissions))
-        print(f"similarity report: {report} ({len(similar)} students flagged)", file=sys.stderr)
-    pytest_args = tuple(shlex.split(args.pytest_args)) + (("--train",) if args.train else ())
+    # --train is the GPU path: where CUDA is absent its runs stop (--require-gpu), never skip the training
+    pytest_args = tuple(shlex.split(args.pytest_args)) + (("--train", "--require-gpu") if args.train else ())
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=pytest_args,
                            force=args.force, require_sandbox=not args.allow_unsandboxed)
     print(f"{len(submissions)} submissions in {args.submissions}; grading with {options.jobs} jobs "
@@ -52,7 +47,7 @@ def grade_class(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
                      outcome.submission.notebooks, outcome.problem)
-    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical, similar)
+    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical)
     write_summary(outcomes, out)
     _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
     return 0
@@ -92,28 +87,6 @@ def release(args: argparse.Namespace) -> int:
     return 0
 
 
-def ci_report(args: argparse.Namespace) -> int:
-    """Publish one graded push: table in the log, job summary, feedback report, Classroom points."""
-    try:
-        run, error = load(args.results), ""
-    except ResultsError as problem:
-        run, error = None, str(problem)
-    if run is not None:
-        from ..report import score_table
-
-        print(score_table(run))
-    else:
-        print(f"grading did not finish: {error}")
-    print(classroom.points_line(run))
-    classroom.append(args.summary, classroom.job_summary(run, error, args.heading))
-    classroom.set_output(args.output, "result", classroom.encode(classroom.classroom_result(run, error)))
-    if args.feedback:
-        submitted = sorted(Path(args.submission).rglob("*.ipynb")) if args.submission else []
-        path = write_report(args.student, run, args.feedback, args.format, args.executed, submitted, error)
-        print(f"feedback report: {path}")
-    return 0 if run is not None else 1
-
-
 def answer_key(args: argparse.Namespace) -> int:
     # imported here: solutions/ is the instructor's alone, and the other commands run without it
     from solutions.fill import AnswerKeyError, write_answer_key
@@ -145,7 +118,6 @@ def parser() -> argparse.ArgumentParser:
                        help="grade even where student code cannot be confined (no Landlock): it then runs "
                             "with your rights and can read the reference solutions")
     scale_cli.add_engine_arguments(grade)
-    add_similarity_options(grade)
     grade.set_defaults(handler=grade_class)
 
     rel = commands.add_parser("release", help="build the student repository")
@@ -161,16 +133,8 @@ def parser() -> argparse.ArgumentParser:
     rel.set_defaults(handler=release)
 
     ci = commands.add_parser("ci-report", help="publish a results.json in GitHub Actions")
-    ci.add_argument("results", help="results.json written by pytest grader --results")
-    ci.add_argument("--summary", default=None, help="append the score table here ($GITHUB_STEP_SUMMARY)")
-    ci.add_argument("--output", default=None, help="write the Classroom result here ($GITHUB_OUTPUT)")
-    ci.add_argument("--feedback", default=None, help="folder for the feedback report")
-    ci.add_argument("--format", choices=FORMATS, default="md")
-    ci.add_argument("--executed", default=None, help="folder of executed notebooks (pytest grader --executed-dir)")
-    ci.add_argument("--submission", default=None, help="the submitted notebooks (for the student's own curves)")
-    ci.add_argument("--student", default=os.environ.get("GITHUB_ACTOR", "you"), help="name in the report's title")
-    ci.add_argument("--heading", default=classroom.TITLE, help="title of the job summary")
-    ci.set_defaults(handler=ci_report)
+    classroom.add_arguments(ci)
+    ci.set_defaults(handler=classroom.ci_report)
 
     key = commands.add_parser("answer-key", help="write the assignment's notebooks with the references filled in")
     key.add_argument("out", help="a new or empty folder, outside the assignment folder")
@@ -180,7 +144,6 @@ def parser() -> argparse.ArgumentParser:
                      help="write into a folder that holds files already (same-named notebooks are replaced)")
     key.set_defaults(handler=answer_key)
     scale_cli.add_commands(commands, main, FORMATS)
-    add_similarity_command(commands, str(ROOT / "assignment"))
     return top
 
 

@@ -9,15 +9,23 @@ and posts "Points X/Y" as the workflow run's notice, which is what Classroom sho
 grade (its src/notify-classroom.js; see also GitHub's "Use autograding" page,
 docs.github.com/en/education/manage-coursework-with-github-classroom/teach-with-github-classroom/use-autograding).
 This module writes that JSON from the grader's results.json; the workflow passes it on.
+
+It is also ``ci-report``'s home, runnable on its own (``python -m grader.instructor.classroom
+RESULTS ...``): the student release ships this module and the report modules it needs (not the
+rest of the instructor tools), so the feedback workflow publishes with the release's own code.
 """
 
+import argparse
 import base64
 import json
-from collections.abc import Mapping
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from .feedback import score_lines
-from .results import GradedRun
+from .feedback import FORMATS, score_lines, write_report
+from .results import GradedRun, ResultsError, load
 
 TITLE = "Autograding"
 
@@ -79,3 +87,49 @@ def set_output(path: str | None, name: str, value: str) -> None:
     if path:
         append(path, f"{name}={value}\n")
 
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """``ci-report``'s options (the same under ``python -m grader.instructor ci-report``)."""
+    parser.add_argument("results", help="results.json written by pytest grader --results")
+    parser.add_argument("--summary", default=None, help="append the score table here ($GITHUB_STEP_SUMMARY)")
+    parser.add_argument("--output", default=None, help="write the Classroom result here ($GITHUB_OUTPUT)")
+    parser.add_argument("--feedback", default=None, help="folder for the feedback report")
+    parser.add_argument("--format", choices=FORMATS, default="md")
+    parser.add_argument("--executed", default=None, help="folder of executed notebooks (pytest grader --executed-dir)")
+    parser.add_argument("--submission", default=None, help="the submitted notebooks (for the student's own curves)")
+    parser.add_argument("--student", default=os.environ.get("GITHUB_ACTOR", "you"), help="name in the report's title")
+    parser.add_argument("--heading", default=TITLE, help="title of the job summary")
+
+
+def ci_report(args: argparse.Namespace) -> int:
+    """Publish one graded push: table in the log, job summary, feedback report, Classroom points."""
+    try:
+        run, error = load(args.results), ""
+    except ResultsError as problem:
+        run, error = None, str(problem)
+    if run is not None:
+        from ..report import score_table
+
+        print(score_table(run))
+    else:
+        print(f"grading did not finish: {error}")
+    print(points_line(run))
+    append(args.summary, job_summary(run, error, args.heading))
+    set_output(args.output, "result", encode(classroom_result(run, error)))
+    if args.feedback:
+        submitted = sorted(Path(args.submission).rglob("*.ipynb")) if args.submission else []
+        path = write_report(args.student, run, args.feedback, args.format, args.executed, submitted, error)
+        print(f"feedback report: {path}")
+    return 0 if run is not None else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grader.instructor.classroom",
+                                     description="publish a results.json in GitHub Actions (ci-report)")
+    add_arguments(parser)
+    return ci_report(parser.parse_args(argv))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -25,6 +25,10 @@ INSTRUCTOR_ONLY = ("# >>> instructor only", "# <<< instructor only")   # Makefil
 WITHHELD_MODULES = tuple(f"grader/checks/{name}.py" for name in CHECK_MODULES_KEPT)   # the course keeps these
 LEFT_OUT = ("grader/instructor", "grader/stored", *WITHHELD_MODULES)
 FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", *WITHHELD_MODULES)
+# What the feedback workflow publishes with (ci-report and the report modules it imports), shipped
+# so a student's workflow needs nothing from the instructor's repository.
+SHIPPED_TOOLS = tuple(f"grader/instructor/{name}.py" for name in ("__init__", "classroom", "feedback", "results",
+                                                                  "figures"))
 STORE = Path("grader/stored")   # written for the release: the references' reports, the checks left out
 WORKFLOW = Path(".github/workflows/autograde.yml")
 STUDENT_README = ROOT / "docs" / "students.md"   # the students' page is the release's README
@@ -39,7 +43,7 @@ class ReleaseError(Exception):
 def _skipped(relative: Path) -> bool:
     text = relative.as_posix()
     return ("__pycache__" in relative.parts or relative.suffix == ".pyc" or ".ipynb_checkpoints" in relative.parts
-            or any(text == left or text.startswith(left + "/") for left in LEFT_OUT))
+            or (text not in SHIPPED_TOOLS and any(text == left or text.startswith(left + "/") for left in LEFT_OUT)))
 
 
 def release_files(root: str | Path = ROOT) -> list[Path]:
@@ -116,12 +120,14 @@ def student_makefile(text: str) -> str:
 
 
 def pinned_workflow(text: str, grader_repo: str | None, grader_ref: str | None) -> str:
-    """The auto-grade workflow with the trusted grader's repository and ref written in."""
+    """The feedback workflow with the repository its grader comes from written in: the public
+    starter repository (the release itself, public checks only), never the instructor's, so the
+    student's workflow needs no token. ``grader_ref`` None: that repository's default branch."""
     if not _REPO.match(grader_repo or ""):
-        raise ReleaseError(f"--grader-repo must look like owner/name, got {grader_repo!r}")
-    if not _REF.match(grader_ref or ""):
-        raise ReleaseError(f"--grader-ref must be a commit, tag or branch name, got {grader_ref!r}")
-    for name, value in (("GRADER_REPOSITORY", grader_repo), ("GRADER_REF", grader_ref)):
+        raise ReleaseError(f"the feedback grader's repository must look like owner/name, got {grader_repo!r}")
+    if grader_ref is not None and not _REF.match(grader_ref):
+        raise ReleaseError(f"the feedback grader's ref must be a commit, tag or branch name, got {grader_ref!r}")
+    for name, value in (("GRADER_REPOSITORY", grader_repo), ("GRADER_REF", grader_ref or '""')):
         text, count = re.subn(rf"^(\s*{name}:).*$", rf"\g<1> {value}", text, flags=re.M)
         if count != 1:
             raise ReleaseError(f"{WORKFLOW} should set {name} exactly once (found {count})")
@@ -176,7 +182,7 @@ def build_release(out: str | Path, grader_repo: str | None, grader_ref: str | No
     grader_ref = grader_ref or head_commit(root)
     if not grader_ref:
         raise ReleaseError("no --grader-ref given and the source is not a git checkout to take HEAD from")
-    workflow = pinned_workflow((root / WORKFLOW).read_text(), grader_repo, grader_ref)
+    workflow = pinned_workflow((root / WORKFLOW).read_text(), starter_repo, starter_ref)
     written: list[Path] = []
     for relative in release_files(root):
         target = out / relative
@@ -205,6 +211,7 @@ def check_release(out: str | Path) -> None:
     out = Path(out)
     leaks = [p.relative_to(out).as_posix() for p in out.rglob("*")
              if ".git" not in p.relative_to(out).parts[:1]
+             and p.relative_to(out).as_posix() not in (*SHIPPED_TOOLS, "grader/instructor")
              and any(p.relative_to(out).as_posix() == f or p.relative_to(out).as_posix().startswith(f + "/")
                      for f in FORBIDDEN)]
     if leaks:
