@@ -16,6 +16,7 @@ from .feedback import FORMATS, write_report
 from .fingerprint import ROOT, shared_code
 from .gradebook import write_gradebook
 from .release import ReleaseError, build_release
+from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
 
 
 def grade_class(args: argparse.Namespace) -> int:
@@ -37,6 +38,10 @@ def grade_class(args: argparse.Namespace) -> int:
         return 2
     starter = sorted(Path(args.starter).glob("*.ipynb")) if args.starter else []
     identical = shared_code(submissions, starter)
+    similar = None   # compared before grading: the report does not need the grading to succeed
+    if args.similarity:
+        report, similar = write_similarity(submissions, starter, out, args.similarity_threshold, str(args.submissions))
+        print(f"similarity report: {report} ({len(similar)} students flagged)", file=sys.stderr)
     # --train is the GPU path: where CUDA is absent its runs stop (--require-gpu), never skip the training
     pytest_args = tuple(shlex.split(args.pytest_args)) + (("--train", "--require-gpu") if args.train else ())
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=pytest_args,
@@ -47,7 +52,7 @@ def grade_class(args: argparse.Namespace) -> int:
     for outcome in outcomes:
         write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
                      outcome.submission.notebooks, outcome.problem)
-    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical)
+    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical, similar)
     write_summary(outcomes, out)
     _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
     return 0
@@ -118,6 +123,7 @@ def parser() -> argparse.ArgumentParser:
                        help="grade even where student code cannot be confined (no Landlock): it then runs "
                             "with your rights and can read the reference solutions")
     scale_cli.add_engine_arguments(grade)
+    add_similarity_options(grade)
     grade.set_defaults(handler=grade_class)
 
     rel = commands.add_parser("release", help="build the student repository")
@@ -144,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
                      help="write into a folder that holds files already (same-named notebooks are replaced)")
     key.set_defaults(handler=answer_key)
     scale_cli.add_commands(commands, main, FORMATS)
+    add_similarity_command(commands, str(ROOT / "assignment"))
     return top
 
 

@@ -60,9 +60,13 @@ def code_digest(notebook_path: str | Path) -> str | None:
         nb = nbformat.read(str(notebook_path), as_version=4)
     except Exception:
         return None
-    code = "\n\0".join(cell.source.strip() for cell in nb.cells
-                        if cell.cell_type == "code" and not is_setup_cell(cell))
+    code = "\n\0".join(code_cells(nb))
     return hashlib.sha256(code.encode()).hexdigest()[:16]
+
+
+def code_cells(nb: Any) -> list[str]:
+    """A read notebook's code cells, stripped: what a student wrote (no outputs, no set-up cell)."""
+    return [cell.source.strip() for cell in nb.cells if cell.cell_type == "code" and not is_setup_cell(cell)]
 
 
 def shared_code(submissions: Iterable["Submission"],

@@ -10,7 +10,7 @@ from ..items import ITEMS, Item
 if TYPE_CHECKING:
     from .batch import Outcome
 
-FIELDS = ["student", "score", "max_score", "percent", "status", "problem", "identical_to", "superseded",
+FIELDS = ["student", "score", "max_score", "percent", "status", "problem", "identical_to", "similar_to", "superseded",
           "notebooks", "seconds", "cached", "origin"]
 
 
@@ -18,7 +18,7 @@ def item_column(item: Item) -> str:
     return f"{item.section} {item.name} /{item.points:g}"
 
 
-def row(outcome: "Outcome", identical_to: Iterable[str] = ()) -> dict[str, str | int]:
+def row(outcome: "Outcome", identical_to: Iterable[str] = (), similar_to: Iterable[str] = ()) -> dict[str, str | int]:
     submission, run = outcome.submission, outcome.run
     values: dict[str, str | int] = {
         "student": outcome.student,
@@ -28,6 +28,7 @@ def row(outcome: "Outcome", identical_to: Iterable[str] = ()) -> dict[str, str |
         "status": outcome.status,
         "problem": outcome.problem,
         "identical_to": "; ".join(identical_to),
+        "similar_to": "; ".join(similar_to),   # the similarity report's flags (grade-class --similarity)
         "superseded": "; ".join(submission.superseded),
         "notebooks": len(submission.notebooks),
         "seconds": f"{outcome.seconds:.1f}",
@@ -42,14 +43,16 @@ def row(outcome: "Outcome", identical_to: Iterable[str] = ()) -> dict[str, str |
 
 
 def write_gradebook(outcomes: Iterable["Outcome"], path: Path,
-                    identical: Mapping[str, Sequence[str]] | None = None) -> Path:
-    """Write the CSV; ``identical`` maps a student to the students whose code matches theirs."""
-    identical = identical or {}
+                    identical: Mapping[str, Sequence[str]] | None = None,
+                    similar: Mapping[str, Sequence[str]] | None = None) -> Path:
+    """Write the CSV; ``identical`` maps a student to the students whose code matches theirs, ``similar``
+    to the flagged partners of the similarity report (flags only: no score changes)."""
+    identical, similar = identical or {}, similar or {}
     path.parent.mkdir(parents=True, exist_ok=True)
     columns = FIELDS + [item_column(item) for item in ITEMS.values()]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
         for outcome in outcomes:
-            writer.writerow(row(outcome, identical.get(outcome.student, ())))
+            writer.writerow(row(outcome, identical.get(outcome.student, ()), similar.get(outcome.student, ())))
     return path
