@@ -15,6 +15,7 @@ from .discover import ClassFolderError, discover
 from .feedback import FORMATS, write_report
 from .fingerprint import ROOT, shared_code
 from .gradebook import write_gradebook
+from .gradescope import add_command as add_gradescope_command
 from .release import ReleaseError, build_release
 from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
 
@@ -150,6 +151,7 @@ def parser() -> argparse.ArgumentParser:
                      help="write into a folder that holds files already (same-named notebooks are replaced)")
     key.set_defaults(handler=answer_key)
     scale_cli.add_commands(commands, main, FORMATS)
+    add_gradescope_command(commands)
     add_similarity_command(commands, str(ROOT / "assignment"))
     return top
 
