@@ -12,13 +12,29 @@ code of the student's when submissions are compared.
 import nbformat
 
 MARK = "# Set-up: run this cell first on Colab or another hosted notebook."
+# The install's own output (pip's progress, its "you may need to restart the kernel") is captured:
+# a good install prints one line, and a failed one raises one error naming what failed and where
+# to look, rather than pip's wall of text and a ``ModuleNotFoundError`` in the next cell. No restart
+# is needed: the library is new to the kernel, so its first import finds it.
 _SOURCE = """{mark}
 # It installs the course library (d2l) and the checks where they are missing; where they are
-# already installed (make setup, the grader) it does nothing. Your PyTorch is left alone.
-import importlib, importlib.util
+# already installed (make setup, the grader) it does nothing. Your PyTorch is left alone, and
+# no restart is needed.
+import importlib, importlib.util, re
 if importlib.util.find_spec("d2l") is None or importlib.util.find_spec("d2l.check") is None:
-    %pip install -q "{url}"
-    importlib.invalidate_caches()"""
+    from IPython.utils.capture import capture_output
+    with capture_output() as pip_said:
+        %pip install -q "{url}"
+    importlib.invalidate_caches()
+    if importlib.util.find_spec("d2l") is None or importlib.util.find_spec("d2l.check") is None:
+        said = re.sub(r"\\x1b\\[[0-9;]*m", "", pip_said.stdout + pip_said.stderr).splitlines()
+        said = [line.strip() for line in said if line.strip() and not line.startswith("Note: you may need to restart")]
+        errors = [line for line in said if line.lower().startswith(("error", "fatal", "hint"))] or said[-2:]
+        raise RuntimeError("The set-up could not install the course library from {url}"
+                           + (" (pip: " + " / ".join(errors[-3:]).rstrip(".") + ")" if errors else "")
+                           + ". Check that this session is online and can reach github.com, then run this "
+                           "cell again; if it fails again, tell your instructor what it says.")
+    print("Course library installed ({url}); no restart needed: go on with the next cell.")"""
 
 
 def install_url(repo, ref=None):

@@ -24,6 +24,7 @@ from grader.instructor.release import (
     student_makefile,
     student_pyproject,
 )
+from grader.items import ITEMS
 from grader.preprocess import prepare
 from grader.record import WITHHELD
 from grader.setup_cell import is_setup_cell
@@ -80,10 +81,15 @@ def test_released_notebooks_are_the_blank_ones_without_outputs_after_a_set_up_ce
 def run_set_up_cell(source, monkeypatch, missing=()):
     """The install calls the cell makes where the modules in ``missing`` cannot be found (IPython's
     own rewrite of ``%pip``, run with a stand-in shell)."""
-    calls = []
-    shell = type("Shell", (), {"run_line_magic": lambda self, magic, line: calls.append(f"%{magic} {line}")})()
+    calls, hidden = [], set(missing)
+
+    def install(magic, line):   # what the install does: the missing modules are found afterwards
+        calls.append(f"%{magic} {line}")
+        hidden.clear()
+
+    shell = type("Shell", (), {"run_line_magic": lambda self, magic, line: install(magic, line)})()
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None if name in missing else real(name))
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, package=None: None if name in hidden else real(name))
     try:
         exec(TransformerManager().transform_cell(source), {"get_ipython": lambda: shell})
     finally:
@@ -100,7 +106,8 @@ def test_the_set_up_cell_installs_only_where_the_library_is_missing_and_the_grad
     graded, notes = prepare(nb)
     assert not [line for line in graded.cells[0].source.splitlines() if line.strip().startswith("%")]
     assert not [note for note in notes if note.startswith("cell 1:")]   # a no-op when grading, with no note
-    assert run_set_up_cell(graded.cells[0].source, monkeypatch, missing=("d2l",)) == []
+    with pytest.raises(RuntimeError, match="could not install the course library"):   # nothing installed
+        run_set_up_cell(graded.cells[0].source, monkeypatch, missing=("d2l",))
 
 
 def test_released_project_file_and_workflow_are_rewritten(released):
@@ -114,7 +121,7 @@ def test_released_project_file_and_workflow_are_rewritten(released):
 
 def test_file_selection_leaves_out_hidden_checks_and_instructor_tools(tmp_path):
     for relative in ("assignment/7.2.ipynb", "d2l/torch.py", "grader/conftest.py", "grader/checks/hidden.py",
-                     "grader/checks/course_only.py", "grader/checks/sec7_2.py", "grader/instructor/release.py",
+                     "grader/checks/sec7_2.py", "grader/instructor/release.py",
                      "grader/__pycache__/x.pyc", "grader/stored/reference_reports.json", "solutions/sec7_2.py",
                      "tests/test_x.py", "Makefile", ".gitignore"):
         (tmp_path / relative).parent.mkdir(parents=True, exist_ok=True)
@@ -195,12 +202,14 @@ def test_released_repository_grades_its_blank_notebooks_to_zero_cleanly(released
     assert (payload["score"] == 0 and payload["max_score"] > 0
             and "Grading did not finish" not in payload.get("output", ""))
     statuses = {t["output"].split("**")[1] for t in payload["tests"]}
-    assert statuses == {"not implemented", "skipped", WITHHELD, f"hidden, {WITHHELD}"}, statuses
+    assert statuses == {"not implemented", "skipped", f"hidden, {WITHHELD}"}, statuses   # VGG-16/19: public
     skipped = {t["name"].split(":")[0] for t in payload["tests"] if t["output"].startswith("**skipped**")}
     assert skipped == {"7.6 LeNet_training", "8.6 ResNet18_training"}   # only the GPU checks; no reference needed
     withheld = [t for t in payload["tests"] if WITHHELD in t["output"]]
     assert all(t["max_score"] == 0 and "point" in t["output"] for t in withheld)
-    assert "total" in run.stdout and f"0.00 / {payload['max_score']:.2f}" in run.stdout
+    course_total = sum(item.points for item in ITEMS.values() if not item.training)
+    assert "total" in run.stdout and f"0.00 / {course_total:.2f}" in run.stdout   # the course's points, per syllabus
+    assert f"This copy scores the other {payload['max_score']:.2f} of the {course_total:.2f}" in run.stdout
 
 
 def test_the_students_makefile_keeps_set_up_and_grading_and_drops_the_instructors_targets(released):
