@@ -1,8 +1,8 @@
 """Step 5's tables: every graded check, section by section, in the items table's order.
 
-``hidden`` (checks whose inputs students do not see) and ``course_only`` (checks whose oracle is
-an answer) stay with the course's grader: the student release leaves both modules out and lists
-their checks instead (``withheld.py``), so each item's points are shared alike in both.
+``hidden`` (checks whose inputs students do not see) stay with the course's grader: the student
+release leaves that module out and lists its checks instead (``withheld.py``), so each item's
+points are shared alike in both.
 """
 
 import importlib
@@ -18,12 +18,13 @@ from . import (  # trained_accuracy: GPU, opt-in
     sec7_4,
     sec7_5,
     trained_accuracy,
+    vgg_tables,
 )
 from .withheld import placeholders
 
 PUBLIC_CHECKS = [*sec7_1.CHECKS, *sec7_2.CHECKS, *sec7_3.CHECKS, *sec7_4.CHECKS, *sec7_5.CHECKS, *architectures.CHECKS,
-                 *interfaces.CHECKS, *trained_accuracy.CHECKS]
-WITHHELD_MODULES = ("hidden", "course_only")
+                 *vgg_tables.CHECKS, *interfaces.CHECKS, *trained_accuracy.CHECKS]
+WITHHELD_MODULES = ("hidden",)
 
 
 def _withheld_checks():

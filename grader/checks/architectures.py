@@ -11,7 +11,7 @@ def reference_factory(name):
 
 SMALL_VGG = ((1, 8), (2, 16))
 # Five blocks with thirteen convolutions, as deep as VGG-16 but not its table (VGG16_ARCH is an
-# exercise, checked apart in course_only.py): VGG is checked on a network of VGG-16's depth.
+# exercise, checked apart in vgg_tables.py): VGG is checked on a network of VGG-16's depth.
 DEEP_VGG = ((2, 16), (2, 16), (3, 32), (3, 32), (3, 64))
 SMALL_RESNET = ((1, 64), (1, 16))  # the first stage keeps the stem's 64 channels
 CHECKS = [
