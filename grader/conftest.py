@@ -7,22 +7,18 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from .checks import WITHHELD_CHECKS
+from .items import ITEMS
 from .kernel import ExecutionLimits
 from .library_location import library_mismatch
 from .record import GradingRecord
 from .report import gradescope_json, score_table, write_results
+from .selection import UnknownItem, resolve
 from .session import GradingSession
 
 RESULTS_KEY = pytest.StashKey[list]()
 SESSION_KEY = pytest.StashKey[dict]()
-
-
-def kept_by_course():
-    """Points of the checks a student's copy lists but cannot run (0 in the course's own grader)."""
-    from .scoring import check_points
-
-    return sum(check_points(check) for check in WITHHELD_CHECKS if check.withheld)
+ITEMS_KEY = pytest.StashKey[tuple]()   # the items --item named; () for all
+GRADED_KEY = pytest.StashKey[tuple | None]()   # the items the collected checks grade; None for all
 
 
 def pytest_addoption(parser):
@@ -45,6 +41,9 @@ def pytest_addoption(parser):
                          "checks: the GPU path of the grade of record (grade-class --train passes it)")
     group.addoption("--executed-dir", default=None,
                     help="save each notebook as the grader executed it (outputs included) in this folder")
+    group.addoption("--item", action="append", default=[], metavar="NAME",
+                    help="grade only this item (repeatable; aliases accepted), running only the notebooks that "
+                         "define it; -k keeps pytest's meaning, a substring of the checks' names")
 
 
 def pytest_configure(config):
@@ -56,8 +55,32 @@ def pytest_configure(config):
 
         if cuda_missing():
             raise pytest.UsageError(f"--require-gpu: no CUDA GPU to train on: {cuda_missing()}")
+    try:
+        config.stash[ITEMS_KEY] = resolve(config.getoption("--item", default=[]) or [])
+    except UnknownItem as unknown:
+        raise pytest.UsageError(str(unknown)) from None
     config.stash[RESULTS_KEY] = []
     config.stash[SESSION_KEY] = {"started": time.monotonic(), "error": None, "session": None}
+
+
+@pytest.hookimpl(trylast=True)   # after -k and -m have deselected theirs
+def pytest_collection_modifyitems(config, items):
+    """Keep only the checks of ``--item``'s items; the session runs only the notebooks the kept
+    checks need (for ``-k`` too)."""
+    chosen = config.stash.get(ITEMS_KEY, ())
+    checks = {test: test.callspec.params["check"] for test in items
+              if hasattr(test, "callspec") and "check" in test.callspec.params}
+    if chosen:
+        dropped = [test for test, check in checks.items() if check.item not in chosen]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = [test for test in items if test not in dropped]
+    graded = {check.item for test, check in checks.items() if test in items}
+    config.stash[GRADED_KEY] = None if graded >= set(ITEMS) - _training() else tuple(graded)
+
+
+def _training():
+    return {name for name, item in ITEMS.items() if item.training}
 
 
 def _submission_path(config):
@@ -74,7 +97,8 @@ def grading_session(request):
                              memory_bytes=int(config.getoption("--kernel-memory") * 2**30),
                              parallel_kernels=max(1, config.getoption("--parallel-kernels")),
                              require_sandbox=config.getoption("--require-sandbox"))
-    session = GradingSession(_submission_path(config), limits, train=config.getoption("--train"))
+    session = GradingSession(_submission_path(config), limits, train=config.getoption("--train"),
+                             items=config.stash.get(GRADED_KEY, None))
     state["session"] = session
     try:
         session.start()
@@ -124,7 +148,15 @@ def pytest_sessionfinish(session, exitstatus):
         write_results(path, gradescope_json(record))
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """The table first: pytest's own summary (each failed check's details, the FAILURES section)
+    is written inside this wrapper, after it, so the scores are not scrolled away above it."""
+    _write_scores(terminalreporter, config)
+    return (yield)
+
+
+def _write_scores(terminalreporter, config):
     state = config.stash.get(SESSION_KEY, {})
     record = state.get("record") or GradingRecord(list(config.stash.get(RESULTS_KEY, [])))
     if not record.checks:
@@ -134,7 +166,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if hasattr(terminalreporter, "reportchars"):
         terminalreporter.reportchars = "".join(c for c in terminalreporter.reportchars if c in "sS")
     terminalreporter.section("scores")
-    terminalreporter.write_line(score_table(record, kept_by_course()))
+    terminalreporter.write_line(score_table(record))
     if record.sandbox:
         terminalreporter.write_line(f"{record.sandbox}; `--require-sandbox` makes this an error")
     if record.notes:

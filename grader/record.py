@@ -19,7 +19,7 @@ VERSION = 3  # of the dictionary form; a reader refuses any other (2: ``limits``
 # What a note is about. A note whose notebook, or the rest of it, never ran is ``serious``: it is
 # a problem with the submission as a whole, not with one item (the gradebook's problems column).
 NOTE_KINDS = ("sandbox", "data", "preprocess", "not-graded", "fatal-cell", "budget", "cell-status", "cell-error",
-              "stubs", "output-cut")
+              "stubs", "output-cut", "duplicate", "not-run", "unanswered")
 
 
 class RecordError(ValueError):

@@ -56,20 +56,8 @@ def write_results(path, payload):
     os.replace(tmp, path)
 
 
-def score_table(record_or_results, kept_by_course=0):
-    """One row per item: section, name, points, and what went wrong if anything did; and, in a
-    student's copy, the points only the course's grader scores (``kept_by_course``)."""
-    record = as_record(record_or_results)
-    rows = record.item_rows()
-    width = max([len(item) for _, item in rows] + [4])
-    lines = [f"{'sec':<4} {'item':<{width}} {'points':>13}  status", "-" * (width + 34)]
-    for (section, item), (got, full, problems) in rows.items():
-        status = "ok" if not problems else ", ".join(problems)
-        lines.append(f"{section:<4} {item:<{width}} {float(got):>6.2f} / {float(full):<5.2f} {status}")
-    score, max_score = record.totals()
-    lines.append("-" * (width + 34))
-    lines.append(f"{'':<4} {'total':<{width}} {float(score):>6.2f} / {float(max_score):<5.2f}")
-    if kept_by_course:
-        lines.append(f"The course's grader also scores {float(kept_by_course):.2f} points of checks this copy does not "
-                     f"hold (hidden checks, VGG-16/19's tables): out of {float(max_score + kept_by_course):.2f} there.")
-    return "\n".join(lines)
+def score_table(record_or_results):
+    """The terminal score table (``score_table.py``), from a record or a list of check results."""
+    from .score_table import score_table as table
+
+    return table(as_record(record_or_results))

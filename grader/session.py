@@ -12,12 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from .cell_failures import CellFailure, cell_failure, data_note, needs_missing_data, plain_error
 from .execution import ExecutionLimits, ExecutionReport
+from .handin import hand_in_notes
 from .items import ITEMS, kinds_for_kernel
 from .kernel_seam import KernelChannel, NotebookEntry
 from .kernel_side.contract import InventoryEntry
 from .oracles import preload
 from .probe import BORROWED, COULD_NOT_RUN, NOT_SUBMITTED, Probe, ProbeFailure
 from .record import Note
+from .section_notebooks import preference
+from .selection import sections_for
 
 if TYPE_CHECKING:
     from .kernel import KernelSession
@@ -41,8 +44,11 @@ class GradingSession:
 
     def __init__(self, path: str | os.PathLike[str] | None, limits: ExecutionLimits | None = None, *,
                  notebooks: Iterable[NotebookEntry] = (), kernels: Mapping[str, KernelChannel] | None = None,
-                 train: bool = False) -> None:
+                 train: bool = False, items: Iterable[str] | None = None) -> None:
         self.path = path
+        # the items this run grades (``--item``); None: all. Only their sections' notebooks are run.
+        self.items: tuple[str, ...] | None = tuple(items) if items is not None else None
+        self.not_run: list[str] = []   # notebooks left unexecuted: they define none of ``items``
         self.limits = limits or ExecutionLimits()
         self.train = train   # this run asked for the GPU training checks (``pytest grader --train``)
         self.notebooks: list[NotebookEntry] = list(notebooks)
@@ -73,14 +79,30 @@ class GradingSession:
         self.data_dir, self.data_problem = provide()   # downloads here: kernels have no network
         self.notebooks = read_submission(self.path)
         runnable = [entry for entry in self.notebooks if not entry.problem]
-        # Kernels are separate processes: running a few notebooks at once uses the cores that
-        # one notebook (mostly single-threaded Python) leaves idle.
-        with ThreadPoolExecutor(max_workers=max(1, min(self.limits.parallel_kernels, len(runnable) or 1))) as pool:
-            for entry, ran in pool.map(self._execute, runnable):
-                if ran is not None:
-                    self.kernels[entry.label], self.inventory[entry.label] = ran
+        first, later = runnable, []
+        if self.items is not None:   # the selected items' sections first; notebooks of no known section too
+            sections = sections_for(self.items)
+            first = [entry for entry in runnable if entry.section is None or entry.section in sections]
+            later = [entry for entry in runnable if entry not in first]
+        self._execute_all(first)
+        if later and self._missing_items():   # defined where its section's name did not say: run the rest
+            self._execute_all(later)
+            later = []
+        self.not_run = [entry.label for entry in later]
         self.execution_seconds = time.monotonic() - started
         return self
+
+    def _execute_all(self, entries: list[NotebookEntry]) -> None:
+        # Kernels are separate processes: running a few notebooks at once uses the cores that
+        # one notebook (mostly single-threaded Python) leaves idle.
+        with ThreadPoolExecutor(max_workers=max(1, min(self.limits.parallel_kernels, len(entries) or 1))) as pool:
+            for entry, ran in pool.map(self._execute, entries):
+                if ran is not None:
+                    self.kernels[entry.label], self.inventory[entry.label] = ran
+
+    def _missing_items(self) -> list[str]:
+        """Selected items that no notebook run so far defined, or tried to."""
+        return [name for name in self.items or () if not self.definitions(name)]
 
     def _execute(self, entry: "SubmittedNotebook") -> tuple["SubmittedNotebook",
                                                             "tuple[KernelSession, dict[str, InventoryEntry]] | None"]:
@@ -114,36 +136,39 @@ class GradingSession:
 
     # ---- who answers for a graded name ----------------------------------------------------
     def locate(self, item_name: str) -> tuple[str, str]:
-        """(notebook label, bound name) of the definition to grade, or raise ``ProbeFailure``."""
-        item = ITEMS[item_name]
-        names = (item.name, *item.aliases)
-        bound, failed = [], []
-        for entry in self.notebooks:
-            found = self.inventory.get(entry.label, {})
-            for name in names:
-                state = found.get(name)
-                if state is not None and state.state == "bound":
-                    bound.append((entry, name, state))
-                    break
-                if state is not None and state.state == "failed":
-                    failed.append((entry, name, state))
-        if bound:
-            own = [b for b in bound if b[0].section == item.section]
-            entry, name, state = (own or bound)[-1]
+        """(notebook label, bound name) of the definition to grade, or raise ``ProbeFailure``.
+        Of several notebooks defining it, the one ``section_notebooks.preference`` ranks first."""
+        found = self.definitions(item_name)
+        if found:
+            entry, name, state = found[0]
+            if state.state == "failed":
+                why = plain_error(state.error) or "the defining cell failed"
+                raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {why}")
             module = state.module
             if module == "d2l" or module.startswith("d2l."):
                 raise ProbeFailure(BORROWED,
                                    f"{name} is the course library's {module}.{name}, not a definition of yours")
             return entry.label, name
-        if failed:
-            entry, name, state = failed[-1]
-            why = plain_error(state.error) or "the defining cell failed"
-            raise ProbeFailure(COULD_NOT_RUN, f"{entry.label}: {why}")
         broken = [e for e in self.notebooks if e.problem or self._died_early(e)]
         if broken:
             reasons = "; ".join(f"{e.label} {e.problem or 'lost its kernel in a cell'}" for e in broken)
             raise ProbeFailure(COULD_NOT_RUN, f"{item_name} was not found, and {reasons}")
         raise ProbeFailure(NOT_SUBMITTED, f"no notebook defines {item_name}")
+
+    def definitions(self, item_name: str) -> list[tuple[NotebookEntry, str, InventoryEntry]]:
+        """[(notebook, bound name, inventory entry)] of every notebook that defined the item or
+        tried to (a name bound over one whose cell failed), the one to grade first."""
+        item = ITEMS[item_name]
+        found = []
+        for position, entry in enumerate(self.notebooks):
+            held = self.inventory.get(entry.label, {})
+            states = [(name, held[name]) for name in (item.name, *item.aliases) if name in held]
+            states = [s for s in states if s[1].state == "bound"] or [s for s in states if s[1].state == "failed"]
+            if states:
+                name, state = states[0] if states[0][1].state == "bound" else states[-1]
+                rank = preference(entry.label, entry.section, item.section, state.state == "bound")
+                found.append(((*rank, position), (entry, name, state)))
+        return [definition for _, definition in sorted(found, key=lambda pair: pair[0], reverse=True)]
 
     def _died_early(self, entry: NotebookEntry) -> bool:
         report = self._report(entry.label)
@@ -201,7 +226,7 @@ class GradingSession:
             notes.append(Note("data", data_note(no_data, self.data_problem)))
         for entry in self.notebooks:
             notes.extend(self._notebook_notes(entry, no_data))
-        return notes
+        return notes + hand_in_notes(self)
 
     def _notebook_notes(self, entry: NotebookEntry, no_data: list) -> list[Note]:
         label = entry.label

@@ -220,10 +220,19 @@ def test_results_json_check_points_add_up_to_its_total_exactly():
 
 
 def test_a_students_table_says_what_the_course_grader_scores_besides():
-    checks = [CheckResult("7.2 corr2d: example", "corr2d", "7.2", Fraction(3), Fraction(3), "passed", "")]
-    assert "also scores" not in score_table(checks)
-    shown = score_table(checks, kept_by_course=Fraction(7, 3))
-    assert "also scores 2.33 points" in shown and "out of 5.33 there" in shown
+    from grader.checks import ALL_CHECKS
+    from grader.record import WITHHELD
+    from grader.scoring import check_points
+
+    hidden = next(c for c in ALL_CHECKS if c.item == "corr2d" and c.hidden)
+    kept = check_points(hidden)
+    checks = [CheckResult("7.2 corr2d: example", "corr2d", "7.2", 4 - kept, 4 - kept, "passed", "")]
+    assert "course-only" not in score_table(checks)
+    checks.append(CheckResult(hidden.test_name, "corr2d", "7.2", Fraction(0), Fraction(0), WITHHELD, "", True))
+    shown = score_table(checks)   # a student's copy: the hidden check is a placeholder at 0 of 0
+    row = next(line for line in shown.splitlines() if " corr2d " in line)
+    assert f"{float(4 - kept):.2f} / 4.00" in row and f"{float(kept):.2f}" in row and "course-only" in shown
+    assert f"scores the other {float(4 - kept):.2f} of the 4.00" in shown
 
 
 def test_the_record_says_which_sandbox_limits_held_in_every_kernel():
