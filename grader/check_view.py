@@ -45,6 +45,7 @@ class CheckReport:
 
     def __init__(self, results, items, seconds):
         self.results, self.items, self.seconds = list(results), list(items), seconds
+        self.footnotes: list[str] = []   # Markdown lines under the items (``handin.check_cell_lines``)
         self.points, self.max_points = totals(self.results)
 
     def item_points(self):
@@ -67,6 +68,7 @@ class CheckReport:
                              + ("" if r.passed else f": {r.headline}"))
                 if not r.passed and not r.hidden and not r.skipped and r.feedback:
                     lines.extend("      " + line for line in r.feedback.splitlines())
+        lines.extend(["", *(note.replace("`", "") for note in self.footnotes)] if self.footnotes else [])
         lines.append("\n" + PREVIEW.replace("`", ""))
         return "\n".join(lines)
 
@@ -88,5 +90,65 @@ class CheckReport:
                     parts.append(f'<div style="margin:.2em 0 .5em 1.2em">{fragment(r.feedback)}</div>')
                 parts.append("</li>")
             parts.append("</ul></div>")
+        parts.extend(f'<div style="margin-top:.4em">{fragment(note)}</div>' for note in self.footnotes)
         parts.append(f'<div style="color:#6e7781;font-size:90%">{fragment(PREVIEW)}</div></div>')
         return "\n".join(parts)
+
+
+class CheckProgress:
+    """What a check cell shows while it runs: what it is checking, and each check as it completes.
+
+    Shown once through a display handle and updated in place (Jupyter, VS Code and Colab replace
+    the output; a terminal front end prints each update as a line of text). When the checks are
+    done it shrinks to one line, and the report the cell returns shows the results."""
+
+    def __init__(self, items, planned):
+        self.items, self.planned, self.results = list(items), planned, []
+        self.seconds = None
+        self.handle = None
+
+    def show(self):
+        try:
+            from IPython.display import display
+            self.handle = display(self, display_id=True)
+        except Exception:   # no display machinery: the report at the end is all there is
+            self.handle = None
+        return self
+
+    def add(self, result):
+        self.results.append(result)
+        self._update()
+
+    def finish(self, seconds):
+        self.seconds = seconds
+        self._update()
+
+    def _update(self):
+        if self.handle is not None:
+            try:
+                self.handle.update(self)
+            except Exception:
+                self.handle = None
+
+    def _heading(self):
+        names = ", ".join(self.items) if len(self.items) <= 4 else f"{len(self.items)} items"
+        if self.seconds is not None:
+            return f"d2l.check: {len(self.results)} checks of {names} ran in {self.seconds:.1f} s"
+        return f"d2l.check: checking {names} ({len(self.results)} of {self.planned} checks done)"
+
+    def _lines(self):
+        return [(MARKS.get(r.status, FAILED_MARK), f"{r.item}: {_title(r)}") for r in self.results]
+
+    def __repr__(self):
+        if self.seconds is not None:
+            return self._heading()
+        return "\n".join([self._heading(), *(f"  {mark} {text}" for (mark, _), text in self._lines())])
+
+    def _repr_html_(self):
+        heading = f'<span style="color:#6e7781">{html.escape(self._heading())}</span>'
+        if self.seconds is not None:
+            return f"<div>{heading}</div>"
+        rows = "".join(f'<li><span style="color:{colour}">{mark}</span> {html.escape(text)}</li>'
+                       for (mark, colour), text in self._lines())
+        listing = f'<ul style="margin:.2em 0;list-style:none;padding-left:1em">{rows}</ul>'
+        return f'<div style="{STYLE}">{heading}{listing}</div>'

@@ -7,35 +7,49 @@ the top. Requests reach the same agent through the same contract, as JSON text, 
 crosses the codec exactly as it would between two processes.
 """
 
+import dataclasses
 import difflib
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from .check_view import CheckMessage, CheckReport
+import torch
+
+from .check_view import CheckMessage, CheckProgress, CheckReport
 from .checks import ALL_CHECKS
+from .checks.properties import parameter_names
+from .compare import call_snippet
 from .execution import ExecutionLimits
+from .handin import check_cell_lines, notebook_file
 from .items import ITEMS
 from .kernel_seam import KernelChannel
 from .kernel_side.codec import from_wire
-from .kernel_side.contract import Reply, Request, envelope
+from .kernel_side.contract import CasesRequest, ModelRequest, Reply, Request, TrainRequest, envelope
 from .kernel_side.dispatch import Agent
 from .notebook_watch import watch
 from .oracles import preload
 from .probe import NOT_SUBMITTED, ProbeFailure
 from .scoring import run_check
 from .session import GradingSession
+from .time_limit import TimeLimit
+from .transport import ProbeTimeout
 
 LABEL = "this notebook"
+CALL_SECONDS = 3.0    # a few seconds per call of a graded function: the check cell's inputs are small
+MODEL_SECONDS = 15.0  # to build a graded model and run it once, gradients included
 
 
 class InProcessChannel:
     """A kernel whose agent runs in this process (a ``kernel_seam.KernelChannel``): the request's
     envelope as JSON text in, its ``Reply`` out. ``raw_reply`` is the JSON the agent wrote, before
-    it is read."""
+    it is read.
 
-    limits = ExecutionLimits()
+    Every request runs under a time limit (``time_limit.py``): ``CALL_SECONDS`` per call of a
+    function, ``MODEL_SECONDS`` to build and run a model. A batch of cases is sent one case at a
+    time, so that an endless loop is reported with the input it got stuck on."""
+
+    limits = ExecutionLimits(probe_timeout=CALL_SECONDS)
     report = None   # nothing was executed by the grader here
     parts = None    # nor built by it: the student's own kernel cannot be built again
 
@@ -47,10 +61,55 @@ class InProcessChannel:
         return json.loads(json.dumps(self.agent.answer(json.dumps(envelope(request, "local")))))
 
     def request(self, request: Request, timeout: float | None = None) -> Reply:
-        reply = from_wire(self.raw_reply(request), Reply)
-        if not reply.ok and reply.message.startswith("KeyboardInterrupt"):
+        if isinstance(request, CasesRequest) and len(request.cases) > 1:
+            return self._one_case_at_a_time(request)
+        seconds = MODEL_SECONDS if isinstance(request, (ModelRequest, TrainRequest)) else CALL_SECONDS
+        limit = TimeLimit(seconds)
+        raw = limit.run(lambda: self.raw_reply(request))
+        if limit.expired:
+            raise ProbeTimeout(did_not_return(self.agent, request, seconds))
+        reply = from_wire(raw, Reply)
+        if _interrupted(reply):
             raise KeyboardInterrupt   # the student stopped the cell: stop the check, not one call
         return reply
+
+    def _one_case_at_a_time(self, request: CasesRequest) -> Reply:
+        outcomes = []
+        for case in request.cases:
+            reply = self.request(dataclasses.replace(request, cases=[case]))
+            if not reply.ok:
+                return reply
+            outcomes += reply.value
+        return dataclasses.replace(reply, value=outcomes)
+
+
+def _interrupted(reply: Reply) -> bool:
+    """Whether the student's code was stopped by the kernel's interrupt (the stop button)."""
+    if not reply.ok:
+        return reply.message.startswith("KeyboardInterrupt")
+    outcomes = reply.value if isinstance(reply.value, list) else []
+    return any(isinstance(o, dict) and str(o.get("message", "")).startswith("KeyboardInterrupt") for o in outcomes)
+
+
+def did_not_return(agent: Agent, request: Request, seconds: float) -> str:
+    """"your `corr2d` did not return within 3 s on a 3×3 input", and the call as code."""
+    if isinstance(request, CasesRequest):
+        args, kwargs = request.cases[0].args, request.cases[0].kwargs
+    else:
+        args, kwargs = getattr(request, "args", []), getattr(request, "kwargs", {})
+    shown = getattr(request, "input", None)
+    tensors = [v for v in ([shown] if shown is not None else [*args, *kwargs.values()]) if isinstance(v, torch.Tensor)]
+    on = f" on a {'×'.join(map(str, tensors[0].shape)) or 'scalar'} input" if tensors else ""
+    what = "build and run" if isinstance(request, ModelRequest) else "return"
+    try:
+        names = parameter_names(agent.lookup(request.name))
+    except Exception:
+        names = ()
+    snippet = call_snippet(request.name, names, args, kwargs)
+    if shown is not None:
+        snippet += f"(torch.zeros({tuple(shown.shape)}))"
+    return (f"your `{request.name}` did not {what} within {seconds:g} s{on} (an endless loop, or far too slow?):"
+            f"\n\n```python\n{snippet}\n```")
 
 
 @dataclass
@@ -116,5 +175,30 @@ def check(*items):
     preload()
     session = NotebookSession(InProcessChannel(agent))
     names = list(items) or session.defined_items()
-    results = [run_check(session, c) for c in ALL_CHECKS if c.item in names]
-    return CheckReport(results, names, time.perf_counter() - started)
+    checks = [c for c in ALL_CHECKS if c.item in names]
+    progress = CheckProgress(names, len(checks)).show()
+    results = run_checks(session, checks, progress.add)
+    progress.finish(time.perf_counter() - started)
+    report = CheckReport(results, names, time.perf_counter() - started)
+    if not items:   # the no-argument form, a notebook's last cell: what to see to before handing in
+        from IPython import get_ipython
+
+        report.footnotes = check_cell_lines(results, notebook_file(getattr(get_ipython(), "user_ns", None) or {}))
+    return report
+
+
+def run_checks(session, checks, done=lambda result: None):
+    """Each check's result, ``done`` told of each as it comes. Torch works on one thread meanwhile:
+    the checks' tensors are tiny, and on a busy machine torch's thread pool costs a thousand times
+    the work itself (a 6x7 conv2d: 4.5 ms on two threads, 3 us on one). The kernel's setting is
+    put back afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        results = []
+        for planned in checks:
+            results.append(run_check(session, planned))
+            done(results[-1])
+        return results
+    finally:
+        torch.set_num_threads(threads)
