@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from ..compare import as_given, call_snippet, dtype_hint, show, shown_error, tensor_mismatch
 from ..kernel_side.working_dtype import dtype_name
-from ..probe import ProbeFailure
+from ..probe import KERNEL_DIED, TIMED_OUT, ProbeFailure
 from .base import CheckFailed, graded
+from .counterexample import small_counterexample
 
 EXAMPLES = 12   # batches per property
 BATCH = 6       # inputs per batch
@@ -121,15 +122,26 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
             if text:
                 raise _Counterexample(text)
 
+        def case_feedback(case):
+            """What is wrong on one case (None: right); a ``ProbeFailure`` ends the search for a small one."""
+            return first_failure(item, names, [case], probe.cases([case]), oracle, differs, hints, probe.input_dtype)
+
         prop = given(st.lists(cases, min_size=1, max_size=BATCH))(check_batch)
         if explicit:
             prop = example(list(explicit))(prop)
-        try:
-            hypothesis_settings(examples, shrink=not hidden and probe.shrink)(prop)()
+        try:   # the verdict: the first batch that fails, as drawn (whether one fails never depends on shrinking)
+            hypothesis_settings(examples, shrink=False)(prop)()
         except _Counterexample as found:
-            raise CheckFailed("Smallest failing input found:\n\n" + found.text) from None
+            text = found.text
+            if not hidden and probe.shrink:   # shown to the student: a small failing input, if one is quick to find
+                try:
+                    text = small_counterexample(cases, case_feedback) or text
+                except ProbeFailure as failure:
+                    if failure.kind in (TIMED_OUT, KERNEL_DIED):   # scoring stops asking this item
+                        raise
+            raise CheckFailed("Smallest failing input found:\n\n" + text) from None
         except Exception:
-            if fatal:  # the kernel stopped answering while hypothesis was shrinking
+            if fatal:
                 raise fatal[0] from None
             raise
         if fatal:
