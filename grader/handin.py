@@ -5,13 +5,16 @@ An item is done when every one of its checks that ran here passed. The 23 items 
 student defines; the two training runs (``--train``, on a GPU) are extras and not counted.
 """
 
+import json
 import re
 from collections.abc import Iterable
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from .items import ITEMS
 from .record import CheckResult, Note
-from .section_notebooks import duplicate_notes
+from .section_notebooks import canonical_name, duplicate_notes, is_canonical
 from .selection import gradable_items
 
 QUESTION = "**Written question (not auto-graded)"   # how the notebooks mark a question a person reads
@@ -104,3 +107,42 @@ def hand_in_notes(session: Any) -> list[Note]:
         if text:
             notes.append(Note("unanswered", text, entry.label))
     return notes
+
+
+# ---- the check cell's own hand-in lines (``d2l.check()`` with no argument) --------------------
+def notebook_file(namespace: dict[str, Any]) -> Path | None:
+    """The notebook file the check cell runs in, where the front end tells the kernel: JupyterLab
+    and Notebook 7 (``__session__``), VS Code (``__vsc_ipynb_file__``); None elsewhere (Colab)."""
+    for key in ("__vsc_ipynb_file__", "__session__"):
+        value = namespace.get(key)
+        if isinstance(value, str) and value.endswith(".ipynb"):
+            path = Path(value)
+            for candidate in (path, Path.cwd() / path.name):
+                if candidate.is_file():
+                    return candidate
+    return None
+
+
+def check_cell_lines(results: list[CheckResult], path: Path | None) -> list[str]:
+    """What ``d2l.check()`` adds under its table: the items of this notebook done, and where the
+    notebook's file is known, its unanswered written questions (as last saved) and, for a copy,
+    which notebook the grader grades instead."""
+    done, graded = done_items(results)
+    lines = [f"{len(done)} of this notebook's {len(graded)} item{'' if len(graded) == 1 else 's'} done; the "
+             f"homework has {len(gradable_items())} (`make grade` counts them all)."] if graded else []
+    if path is None:
+        return lines
+    try:
+        nb = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return lines
+    missing = unanswered_questions(SimpleNamespace(cells=nb.get("cells", []) if isinstance(nb, dict) else []))
+    if missing:
+        lines.append(f"Written question{'s' if len(missing) > 1 else ''} not answered yet (as last saved): "
+                     + "; ".join(f"“{opening}”" for opening in missing))
+    sections = {ITEMS[name].section for name in graded}
+    if len(sections) == 1 and not is_canonical(path.name, *sections):
+        own = canonical_name(*sections)
+        lines.append(f"This notebook is saved as `{path.name}`. Where it is handed in beside `{own}`, the grader "
+                     f"grades `{own}` and ignores this one: keep your work in `assignment/{own}`.")
+    return lines

@@ -170,3 +170,32 @@ def test_of_two_notebooks_defining_an_item_the_sections_own_is_graded_and_the_re
     duplicate = [text for text in notes if text.startswith("Copy of 7.2-cross-correlation.ipynb: not graded")]
     assert len(duplicate) == 1 and "7.2-cross-correlation.ipynb was graded (the section's own notebook)" \
         in duplicate[0], notes
+
+
+def test_the_check_cell_without_arguments_says_what_is_done_unanswered_and_graded_instead(tmp_path):
+    """A real kernel, told its notebook's file as VS Code tells it: ``d2l.check()`` counts this
+    notebook's items, lists its unanswered written question and, for Colab's copy, names the
+    notebook the grader grades instead."""
+    from nbclient import NotebookClient
+
+    path = tmp_path / "Copy of 7.2-cross-correlation.ipynb"
+    write_notebook(path, f"__vsc_ipynb_file__ = {str(path)!r}", IMPORTS, reference_definitions()["corr2d"],
+                   f"#md {QUESTION}).** Why cross-correlation?", "#md *Your answer:*",
+                   "print(repr(d2l.check()))")
+    nb = nbformat.read(str(path), as_version=4)
+    NotebookClient(nb, timeout=120, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.get("text", "") for o in nb.cells[-1].outputs if o.get("output_type") == "stream")
+    assert "1 of this notebook's 1 item done; the homework has 23" in printed, printed
+    assert "Written question not answered yet (as last saved): “Why cross-correlation?”" in printed
+    assert "the grader grades 7.2-cross-correlation.ipynb and ignores this one" in printed
+
+
+def test_a_section_notebook_under_its_own_name_gets_no_advice_about_copies(tmp_path):
+    from grader.handin import check_cell_lines, notebook_file
+
+    path = write_notebook(tmp_path / "7.5-pooling.ipynb", "x = 1")
+    results = _record(["pool2d"]).checks
+    assert notebook_file({"__session__": str(path)}) == path and notebook_file({"__session__": 3}) is None
+    assert check_cell_lines(results, path) == [
+        "1 of this notebook's 1 item done; the homework has 23 (`make grade` counts them all)."]
