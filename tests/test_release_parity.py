@@ -166,7 +166,8 @@ def test_make_grade_works_in_a_fresh_clone_of_a_fresh_release(tmp_path):
     assert "make grade" in (tmp_path / "clone" / "README.md").read_text()
     done = subprocess.run(["make", "grade"], cwd=tmp_path / "clone", capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "total" in done.stdout and "0.00 / " in done.stdout and "also scores" in done.stdout
+    assert "total" in done.stdout and "0.00 / " in done.stdout and "course-only" in done.stdout
+    assert "0 of 23 items done" in done.stdout
 
     # The check cell in a notebook run by the clone's own environment: d2l finds the grader the
     # release installed by its entry point, and grades the live definition.
