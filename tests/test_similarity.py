@@ -13,6 +13,7 @@ import pytest
 from notebook_factory import IMPORTS, write_notebook
 from test_book_code import BOOK
 
+from grader.instructor import similarity
 from grader.instructor.__main__ import main
 from grader.instructor.discover import discover
 from grader.instructor.similarity import DEFAULT_THRESHOLD, book_cells, compare_class, documents, flagged, similar_to
@@ -171,6 +172,20 @@ def test_bad_input_is_noted_not_fatal(tmp_path):
     assert documents(next(s for s in submissions if s.student == "gina")) == ([], [])
     page = render(comparison, DEFAULT_THRESHOLD)
     assert "No two students" in page and "Not compared" in page
+
+
+def test_code_the_fingerprinting_chokes_on_is_noted_and_the_rest_compared(tmp_path, monkeypatch):
+    real = similarity.fingerprint
+
+    def choking(name, text, *args):
+        if name.startswith("carol"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(name, text, *args)
+
+    monkeypatch.setattr(similarity, "fingerprint", choking)
+    comparison = compare_class(discover(_class(tmp_path / "class"), tmp_path / "work"), STARTER)
+    assert "carol: 7.2 not compared (RecursionError" in " ".join(comparison.notes)
+    assert set(similar_to(flagged(comparison))) == {"alice", "bob"}
 
 
 def test_the_similarity_command_alone_and_its_errors(tmp_path, capsys):

@@ -99,7 +99,7 @@ def book_cells(path: Path = BOOK_CODE) -> list[str]:
     return [cell for chunk in chunks[1:] if (cell := "\n".join(chunk).strip())]
 
 
-def _fingerprint(name: str, text: str, boilerplate: Any = None, window: int = 1) -> CodeFingerprint:
+def fingerprint(name: str, text: str, boilerplate: Any = None, window: int = 1) -> CodeFingerprint:
     """copydetect's fingerprint of ``text``, less those that touch a separator between cells."""
     found = CodeFingerprint(f"{name}.py", NOISE, window, boilerplate=boilerplate, fp=io.StringIO(text),
                             language="python")
@@ -132,7 +132,7 @@ def boilerplate(starter_notebooks: Iterable[str | Path], book: Sequence[str]) ->
     for path in starter_notebooks:
         nb, _ = _read(Path(path))
         cells += code_cells(nb) if nb is not None else []
-    hashes = [h for cell in cells for h in _fingerprint("boilerplate", SEPARATOR + cell + SEPARATOR).hashes]
+    hashes = [h for cell in cells for h in fingerprint("boilerplate", SEPARATOR + cell + SEPARATOR).hashes]
     return np.unique(np.array(hashes, dtype=np.int64))
 
 
@@ -172,6 +172,16 @@ def _pair(first: Document, second: Document, prints: tuple[CodeFingerprint, Code
                 (slices[0], slices[1]))
 
 
+def _fingerprint_or_note(document: Document, common: Any, notes: list[str]) -> CodeFingerprint | None:
+    """The document's fingerprint, or None and a note: one student's odd code never stops the comparison."""
+    try:
+        return fingerprint(f"{document.student}-{document.section}", document.text, common)
+    except Exception as error:  # the tokenizer on hostile text: noted like an unreadable notebook
+        notes.append(f"{document.student}: {document.section} not compared ({type(error).__name__}: "
+                     f"{str(error)[:200]})")
+        return None
+
+
 def compare_class(submissions: Iterable["Submission"], starter_notebooks: Iterable[str | Path] = (),
                   book: Sequence[str] | None = None) -> Comparison:
     """Every pair of students, section by section, whose code has more than the boilerplate in common
@@ -187,11 +197,12 @@ def compare_class(submissions: Iterable["Submission"], starter_notebooks: Iterab
         for document in found:
             by_section.setdefault(document.section, []).append(document)
     common = boilerplate(starter_notebooks, book_cells() if book is None else book)
-    for section, docs in sorted(by_section.items()):
-        prints = [_fingerprint(f"{d.student}-{section}", d.text, common) for d in docs]
-        result.documents += len(docs)
-        for (i, first), (j, second) in itertools.combinations(enumerate(docs), 2):
-            pair = _pair(first, second, (prints[i], prints[j]))
+    for docs in by_section.values():   # pairs are sorted below
+        printed = [(d, _fingerprint_or_note(d, common, result.notes)) for d in docs]
+        kept = [(d, p) for d, p in printed if p is not None]
+        result.documents += len(kept)
+        for (first, first_print), (second, second_print) in itertools.combinations(kept, 2):
+            pair = _pair(first, second, (first_print, second_print))
             if pair is not None:
                 result.pairs.append(pair)
     result.pairs.sort(key=lambda p: (-p.similarity, -p.shared, p.section, p.students))
