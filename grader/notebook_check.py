@@ -8,7 +8,6 @@ crosses the codec exactly as it would between two processes.
 """
 
 import dataclasses
-import difflib
 import json
 import time
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from .notebook_watch import watch
 from .oracles import preload
 from .probe import NOT_SUBMITTED, ProbeFailure
 from .scoring import run_check
+from .selection import unknown_items_message
 from .session import GradingSession
 from .time_limit import TimeLimit
 from .transport import ProbeTimeout
@@ -149,16 +149,7 @@ class NotebookSession(GradingSession):
 
 def unknown_items(names):
     """Which names are not graded, the nearest graded name to each, and every graded name by section."""
-    graded = [name for name, item in ITEMS.items() if not item.training]
-    said = []
-    for name in names:
-        near = difflib.get_close_matches(str(name), graded, n=1)
-        said.append(f"`{name!r}`" + (f" (did you mean `{near[0]!r}`?)" if near else ""))
-    sections = {}
-    for name in graded:
-        sections.setdefault(ITEMS[name].section, []).append(f"`{name}`")
-    listing = "; ".join(f"{section}: {', '.join(found)}" for section, found in sections.items())
-    return f"d2l.check: no graded item {', '.join(said)}. The graded items are {listing}."
+    return unknown_items_message(names, "d2l.check")
 
 
 def check(*items):
