@@ -6,6 +6,7 @@ step can call the student's definitions, and it is restarted (the notebook re-ru
 kills it.
 """
 
+import queue
 import time
 from typing import Any
 
@@ -14,6 +15,7 @@ from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
 
 from .execution import CellOutcome, ExecutionLimits, ExecutionReport
+from .hangs import Hangs, innermost_graded
 from .kernel_seam import KernelParts
 from .kernel_side.confinement_contract import SandboxStatus
 from .kernel_side.contract import Reply, Request
@@ -55,6 +57,7 @@ class KernelSession:
         self.restarts = 0
         self.sandbox_status = SandboxStatus(reason="the kernel has not started")   # the fence's, once it has
         self.output_budget = OutputBudget(self.limits.output)
+        self.hangs = Hangs()   # graded functions a cell was stuck in: later waits are shorter
 
     @classmethod
     def from_parts(cls, parts: KernelParts, env_overrides=None, data_dir=None) -> "KernelSession":
@@ -182,11 +185,13 @@ class KernelSession:
         return outcome, lost
 
     def _execute_cell(self, cell, index):
+        self.client.timeout = seconds = self.hangs.cell_limit(self.limits.cell_timeout)
         try:
             run_sync(self.client.async_execute_cell)(cell, index)
         except CellTimeoutError:
-            timeout = f"stopped after {self.limits.cell_timeout:g} s"
-            if self._interrupted():
+            responsive, stuck_in = self._interrupted(read_traceback=True)
+            timeout = self.hangs.note(stuck_in, index, seconds)
+            if responsive:
                 return CellOutcome(index, "timeout", timeout), False
             return CellOutcome(index, "timeout", timeout + " and did not stop when interrupted"), True
         except DeadKernelError:
@@ -200,14 +205,29 @@ class KernelSession:
             return CellOutcome(index, "error", f"{errors[0].get('ename')}: {errors[0].get('evalue')}"[:500]), False
         return CellOutcome(index, "ok"), False
 
-    def _interrupted(self):
-        """Interrupt a busy kernel; True if it is responsive again within a few seconds."""
+    def _interrupted(self, read_traceback=False):
+        """Interrupt a busy kernel: (whether it is responsive again within a few seconds, the graded
+        function the interrupt's traceback shows it was stuck in, when ``read_traceback`` asks)."""
         try:
             run_sync(self.client.km.interrupt_kernel)()
+            stuck_in = self._stuck_in() if read_traceback else None
             reply = self.channel.execute("pass", timeout=INTERRUPT_GRACE)
-            return reply is not None
+            return reply is not None, stuck_in
         except Exception:
-            return False
+            return False, None
+
+    def _stuck_in(self):
+        """The graded function in the interrupted cell's traceback, read from the probe client,
+        which hears every cell's output; None if no traceback comes within the grace period."""
+        deadline = time.monotonic() + INTERRUPT_GRACE
+        while (left := deadline - time.monotonic()) > 0:
+            try:
+                msg = self.probe_client.get_iopub_msg(timeout=left)
+            except queue.Empty:
+                return None
+            if msg.get("msg_type") == "error":
+                return innermost_graded(msg.get("content", {}).get("traceback", []), self.kinds)
+        return None
 
     def _fresh_kernel(self):
         try:
@@ -224,18 +244,18 @@ class KernelSession:
     def request(self, request: Request, timeout: float | None = None) -> Reply:
         """The agent's ``Reply`` to one contract request; a kernel that hangs is interrupted (or
         restarted), one that dies is restarted, so that the next request finds a working kernel."""
-        timeout = timeout or self.limits.probe_timeout
+        timeout = self.hangs.probe_limit(request.name, timeout or self.limits.probe_timeout)
         try:
             return self.channel.request(request, timeout)
         except TimeoutError:
             self._interrupt_or_restart()
-            raise ProbeTimeout(f"no answer within {timeout:g} s (an endless loop?)") from None
+            raise ProbeTimeout(self.hangs.probe_message(request.name, timeout)) from None
         except KernelDied:
             self._restart()
             raise
 
     def _interrupt_or_restart(self):
-        if not self._interrupted():
+        if not self._interrupted()[0]:
             self._restart()
 
     def _restart(self):

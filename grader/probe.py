@@ -61,6 +61,8 @@ class Probe:
         self.helpers = tuple(helpers)
         self.shrink = True   # whether a property minimises its failing input (checks/base.py turns it off)
         self.input_dtype = torch.float32   # what the last cases' floating inputs were given in (working_dtype.py)
+        # helpers that timed out or killed a kernel before: the check goes straight to the book's versions
+        self.lost_helpers: frozenset[str] = frozenset()
 
     def send(self, request: Request, timeout: float | None = None) -> Any:
         """The decoded answer to one contract request (its ``name``, ``item`` and ``helpers`` are the probe's)."""

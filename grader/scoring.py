@@ -67,6 +67,7 @@ def run_check(session: Scored, check: Check) -> CheckResult:
         if check.item in session.poisoned:
             raise session.poisoned[check.item]  # it hung or killed a kernel once: not again
         probe = session.probe(check.item, check.helpers)  # first: a missing item is "not submitted"
+        probe.lost_helpers = frozenset(h for h in check.helpers if h in session.poisoned)
         message = check.run(probe)
         return result(full, PASSED, message or "")
     except CheckSkipped as skipped:

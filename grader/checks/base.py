@@ -42,9 +42,13 @@ def graded(item, title, run, weight=1.0, hidden=False, reference=None, skip_reas
 def _book_helpers_on_failure(run):
     """The student's own helpers first; only when the check fails with them is it run again on the
     book's helpers (``kernel_side/stand_ins.py``), so a helper's bug is charged once, where it is.
-    When both runs fail, the failure on the book's helpers is reported (it is the item's own)."""
+    When both runs fail, the failure on the book's helpers is reported (it is the item's own).
+    A helper that already hung (or killed a kernel) is not called again: with one of those among
+    them, the check runs on the book's helpers at once, as it would after its own run failed."""
 
     def run_own_first(probe):
+        if probe.helpers and set(probe.helpers) & getattr(probe, "lost_helpers", frozenset()):
+            return f"{run(probe)} (on the book's helpers; your own helpers are graded on their own)"
         references, probe.helpers = probe.helpers, ()
         # With a second run to come, the first only has to pass or fail: its failing input is never
         # shown, so the properties need not shrink it (``probe.shrink``, read by ``properties.py``).
