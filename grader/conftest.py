@@ -1,5 +1,6 @@
 """pytest plugin for ``pytest grader``: options, the grading session, the score table, results.json."""
 
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -99,6 +100,7 @@ def grading_session(request):
                              require_sandbox=config.getoption("--require-sandbox"))
     session = GradingSession(_submission_path(config), limits, train=config.getoption("--train"),
                              items=config.stash.get(GRADED_KEY, None))
+    session.progress = _progress_lines(config)
     state["session"] = session
     try:
         session.start()
@@ -110,6 +112,20 @@ def grading_session(request):
     if config.getoption("--executed-dir"):
         save_executed(session, Path(config.getoption("--executed-dir")))
     session.close()
+
+
+def _progress_lines(config):
+    """A line on the terminal as each notebook starts and ends, while the kernels run (``-qq``: none).
+    Kernels run in threads: one line at a time."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    lock = threading.Lock()
+
+    def say(line):
+        if reporter is not None and config.getoption("verbose") > -2:
+            with lock:
+                reporter.write_line(f"grading {line}")
+
+    return say
 
 
 def save_executed(session, directory):

@@ -5,7 +5,7 @@ Scores are not computed here; ``scoring.py`` turns check results into points.
 
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,7 @@ class GradingSession:
         self.items: tuple[str, ...] | None = tuple(items) if items is not None else None
         self.not_run: list[str] = []   # notebooks left unexecuted: they define none of ``items``
         self.limits = limits or ExecutionLimits()
+        self.progress: Callable[[str], None] = lambda line: None   # a line per notebook as it starts and ends
         self.train = train   # this run asked for the GPU training checks (``pytest grader --train``)
         self.notebooks: list[NotebookEntry] = list(notebooks)
         # notebook label -> its kernel: a KernelSession in the pipeline (which reads its sandbox and
@@ -112,15 +113,20 @@ class GradingSession:
 
         nb, entry.notes = prepare(entry.nb)
         kernel = KernelSession(nb, kinds_for_kernel(), self.limits, data_dir=self.data_dir)
+        self.progress(f"{entry.label}: running")
         try:
             kernel.start()
             if kernel.sandbox_status.unconfined_reason:
                 self.unconfined.append(kernel.sandbox_status.unconfined_reason)
-            kernel.run_notebook()
+            report = kernel.run_notebook()
             self.executed[entry.label] = kernel.nb
+            stopped = sum(cell.status == "timeout" for cell in report.cells)
+            cut = f" ({stopped} cell{'s' if stopped > 1 else ''} stopped at the time limit)" if stopped else ""
+            self.progress(f"{entry.label}: ran in {report.seconds:.1f} s{cut}")
             return entry, (kernel, inventory_of(kernel))
         except Exception as error:
             entry.problem = f"could not be executed: {type(error).__name__}: {error}"
+            self.progress(f"{entry.label}: {entry.problem}")
             kernel.close()
             return entry, None
 
