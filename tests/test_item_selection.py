@@ -199,3 +199,17 @@ def test_a_section_notebook_under_its_own_name_gets_no_advice_about_copies(tmp_p
     assert notebook_file({"__session__": str(path)}) == path and notebook_file({"__session__": 3}) is None
     assert check_cell_lines(results, path) == [
         "1 of this notebook's 1 item done; the homework has 23 (`make grade` counts them all)."]
+
+
+@pytest.mark.slow   # one more kernel for an edge case
+def test_an_item_defined_where_no_section_name_says_is_still_found(tmp_path):
+    """``pool2d`` handed in inside 7.1's notebook: no 7.5 notebook runs first, none defines it,
+    so the other notebooks run after all rather than the item being called missing."""
+    write_notebook(tmp_path / "hw" / "7.1-from-fc-to-conv.ipynb", IMPORTS, reference_definitions()["pool2d"])
+    session = GradingSession(tmp_path / "hw", QUICK, items=("pool2d",)).start()
+    try:
+        assert list(session.kernels) == ["7.1-from-fc-to-conv.ipynb"] and session.not_run == []
+        results = [run_check(session, c) for c in ALL_CHECKS if c.item == "pool2d" and not c.hidden][:2]
+    finally:
+        session.close()
+    assert all(r.passed for r in results), [r.feedback for r in results]
