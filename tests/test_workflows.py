@@ -183,6 +183,9 @@ def test_the_gpu_job_is_the_instructors_and_installs_a_cuda_torch():
     job = data["jobs"]["train"]
     assert "vars.GPU_RUNNER_LABEL != ''" in job["if"] and job["runs-on"] == "${{ vars.GPU_RUNNER_LABEL }}"
     assert step_running(job, "make setup")["run"] == "make setup TORCH_BUILD=cuda"
+    preflight = step_running(job, "--require-gpu")
+    assert job["steps"].index(preflight) < job["steps"].index(step_running(job, "grade-class"))
+    assert data["jobs"]["post"]["if"].count("needs.train.result == 'success'") == 1   # a failed check posts nothing
     grading = step_running(job, "grade-class")["run"]
     assert "--train" in grading and "secrets" not in yaml.safe_dump(job)
     assert "GPU_RUNNER_LABEL" not in autograde_text() and "self-hosted" not in autograde_text()
@@ -201,6 +204,11 @@ def test_the_gpu_path_stops_where_cuda_is_absent(tmp_path):
                          cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     assert run.returncode == 4, run.stdout[-2000:] + run.stderr[-2000:]
     assert "--require-gpu: no CUDA GPU to train on" in run.stderr
+    # the GPU job's own check, run here: it stops the job the same way
+    job = load("grade-of-record.yml")["jobs"]["train"]
+    check = subprocess.run(["bash", "-e", "-c", step_running(job, "--require-gpu")["run"]], cwd=REPO, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert check.returncode == 4 and "no CUDA GPU to train on" in check.stderr, check.stdout + check.stderr
 
 
 def test_grade_class_train_asks_for_the_gpu_path(monkeypatch, tmp_path):
