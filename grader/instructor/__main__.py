@@ -16,6 +16,7 @@ from .feedback import FORMATS, write_report
 from .fingerprint import ROOT, shared_code
 from .gradebook import write_gradebook
 from .gradescope import add_command as add_gradescope_command
+from .post_results import add_command as add_post_results_command
 from .release import ReleaseError, build_release
 from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
 
@@ -151,8 +152,9 @@ def parser() -> argparse.ArgumentParser:
                      help="write into a folder that holds files already (same-named notebooks are replaced)")
     key.set_defaults(handler=answer_key)
     scale_cli.add_commands(commands, main, FORMATS)
-    add_gradescope_command(commands)
     add_similarity_command(commands, str(ROOT / "assignment"))
+    add_gradescope_command(commands)
+    add_post_results_command(commands)
     return top
 
 

@@ -24,6 +24,8 @@ from pathlib import Path
 from ..notebooks import notebooks_under, visible
 
 MAX_UNPACKED_BYTES = 4 * 2**30     # a zip that claims more than this is refused (zip bomb)
+COMMIT_FILE = ".roster-commit"     # fetch-roster writes the cloned commit here, beside the repository's files
+_COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")   # SHA-1 or SHA-256
 
 _CANVAS = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?\d+_\d+_(?P<name>.+)$", re.I)
 _BLACKBOARD = re.compile(
@@ -46,6 +48,7 @@ class Submission:
     superseded: list[str] = field(default_factory=list)   # origins of this student's other, older entries
     problem: str = ""           # why it cannot be graded at all
     lms_name: str | None = None  # a flat LMS file's original name (such files of one attempt merge)
+    commit: str = ""            # the repository commit fetch-roster cloned, where it cloned one
 
     @property
     def folder_name(self) -> str:
@@ -54,6 +57,15 @@ class Submission:
 
 def safe_name(text: str) -> str:
     return re.sub(r"[^\w.-]+", "_", text).strip("._") or "student"
+
+
+def recorded_commit(folder: Path) -> str:
+    """The commit fetch-roster cloned into ``folder``, or "": where the results are posted back."""
+    try:
+        text = (folder / COMMIT_FILE).read_text(encoding="ascii", errors="replace").strip()
+    except OSError:
+        return ""
+    return text if _COMMIT.fullmatch(text) else ""
 
 
 
@@ -119,7 +131,9 @@ def _entry(root: Path, entry: Path, workdir: Path) -> Submission | None:
                         unpack(archive, path / archive.stem)
                     except ClassFolderError as error:
                         return Submission(student, entry, origin, problem=str(error))
-        return _candidate(student, path, origin)
+        candidate = _candidate(student, path, origin)
+        candidate.commit = recorded_commit(entry)
+        return candidate
     if entry.suffix == ".zip":
         student = _flat_name(entry.stem)[0]
         try:

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from .batch import Outcome
 
 FIELDS = ["student", "score", "max_score", "percent", "status", "problem", "identical_to", "similar_to", "superseded",
-          "notebooks", "seconds", "cached", "origin"]
+          "notebooks", "seconds", "cached", "origin", "commit"]
 
 
 def item_column(item: Item) -> str:
@@ -34,6 +34,7 @@ def row(outcome: "Outcome", identical_to: Iterable[str] = (), similar_to: Iterab
         "seconds": f"{outcome.seconds:.1f}",
         "cached": "yes" if outcome.cached else "",
         "origin": submission.origin,
+        "commit": submission.commit,   # the repository commit graded (fetch-roster), where there is one
     }
     points = run.item_points() if run is not None else {}
     for item in ITEMS.values():   # keyed by item.name

@@ -15,7 +15,7 @@ import subprocess
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from .discover import safe_name
+from .discover import COMMIT_FILE, safe_name
 
 MAX_SHARDS = 256        # GitHub Actions' cap on the jobs of one matrix
 
@@ -57,11 +57,20 @@ def read_repositories(roster: str | Path) -> list[str]:
     return [e for e in entries if e]
 
 
+def _entry_parts(entry: str) -> list[str]:
+    trimmed = re.sub(r"(\.git)?/*$", "", entry.split("github.com/", 1)[-1].split(":", 1)[-1])
+    return [p for p in trimmed.split("/") if p] or [trimmed]
+
+
 def repository_student(entry: str) -> str:
     """The folder (and so the student) name of one roster entry: ``owner/name`` -> ``owner-name``."""
-    trimmed = re.sub(r"(\.git)?/*$", "", entry.split("github.com/", 1)[-1].split(":", 1)[-1])
-    parts = [p for p in trimmed.split("/") if p]
-    return safe_name("-".join(parts[-2:]) if len(parts) >= 2 else trimmed)
+    return safe_name("-".join(_entry_parts(entry)[-2:]))
+
+
+def repository_slug(entry: str) -> str:
+    """``owner/name`` of one roster entry (a clone URL or path: its last two parts), "" if it has no owner."""
+    parts = _entry_parts(entry)
+    return "/".join(parts[-2:]) if len(parts) >= 2 else ""
 
 
 def clone_url(entry: str, host: str = "https://github.com") -> str:
@@ -70,8 +79,9 @@ def clone_url(entry: str, host: str = "https://github.com") -> str:
 
 def fetch_repositories(roster: str | Path, index: int, count: int, into: str | Path,
                        run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run) -> list[tuple[str, str]]:
-    """Clone this shard's repositories (shallow) into ``into``/<owner-name>; [(entry, problem)]
-    for those that could not be cloned (they are then missing from the class, and say so)."""
+    """Clone this shard's repositories (shallow) into ``into``/<owner-name>, each with the commit it
+    holds recorded; [(entry, problem)] for those that could not be cloned (they are then missing
+    from the class, and say so)."""
     check_shards(index, count)
     into = Path(into)
     into.mkdir(parents=True, exist_ok=True)
@@ -88,8 +98,23 @@ def fetch_repositories(roster: str | Path, index: int, count: int, into: str | P
             failed.append((entry, (done.stderr or "").strip().splitlines()[-1:] or ["git clone failed"]))
             shutil.rmtree(target, ignore_errors=True)
         else:
-            shutil.rmtree(target / ".git", ignore_errors=True)
+            _record_commit(target, run)
     return [(entry, lines[0]) for entry, lines in failed]
+
+
+def _record_commit(clone: Path, run: Callable[..., subprocess.CompletedProcess[str]]) -> None:
+    """Drop the clone's ``.git`` and write the commit it holds where ``discover`` reads it (the
+    grade-of-record posts each result to the commit graded); a file of that name from the
+    student's repository is never kept."""
+    head = run(["git", "-C", str(clone), "rev-parse", "HEAD"], capture_output=True, text=True, timeout=60)
+    shutil.rmtree(clone / ".git", ignore_errors=True)
+    planted = clone / COMMIT_FILE
+    if planted.is_dir() and not planted.is_symlink():
+        shutil.rmtree(planted)
+    else:
+        planted.unlink(missing_ok=True)
+    if head.returncode == 0 and head.stdout.strip():
+        planted.write_text(head.stdout.strip() + "\n")
 
 
 def collect(shard_outputs: Iterable[str | Path], out: str | Path, class_folder: str | Path | None = None) -> int:
