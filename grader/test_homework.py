@@ -1,5 +1,6 @@
-"""The entry point of ``pytest grader``: one test per graded check of the submission (``-k NAME``
-picks items by name); the plugin in ``conftest.py`` runs the session and prints the scores."""
+"""The entry point of ``pytest grader``: one test per graded check of the submission (``--item NAME``
+picks items by name, ``-k`` by a piece of the checks' names); the plugin in ``conftest.py`` runs
+the session and prints the scores."""
 
 import pytest
 
