@@ -10,7 +10,9 @@ import ast
 import re
 from dataclasses import dataclass, field
 
+from .cell_names import cell_name, joined_names
 from .kernel_side.capture import IMPORT, bound_names
+from .kernel_side.error_text import without_cell_file
 
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\[\d+\], line (\d+)")
@@ -42,10 +44,15 @@ class CellFailure:
     code: str = ""                 # that line
     never_imported: list = field(default_factory=list)
     never_defined: list = field(default_factory=list)   # graded names
+    name: str = ""                 # as a student finds it: "the cell that defines `corr2d`", "the 3rd code cell"
+
+    @property
+    def called(self):
+        return self.name or f"cell {self.cell}"
 
     def note(self):
         where = f" at line {self.line} (`{self.code}`)" if self.line and self.code else ""
-        text = f"{self.notebook}: cell {self.cell} raised {self.error}{where}"
+        text = f"{self.notebook}: {self.called} raised {self.error}{where}"
         lost = []
         if self.never_imported:
             lost.append("it never imported " + ", ".join(self.never_imported))
@@ -102,13 +109,15 @@ def plain_error(error):
     return DATA_MISSING_SHORT if _is_missing_data(error) else error
 
 
-def cell_failure(notebook, cell, index, error, graded):
-    error = plain_error(error)
+def cell_failure(notebook, cell, index, error, graded, cells=None):
+    """The failure of ``cell`` (``cells[index]`` of the notebook, when given, names it)."""
     line = stopped_at(cell.get("outputs", []))
+    error = without_cell_file(plain_error(error), known_line=line is not None)
     source_lines = cell.get("source", "").splitlines()
     code = source_lines[line - 1].strip() if line and 0 < line <= len(source_lines) else ""
     imported, defined = lost_names(cell.get("source", ""), line, graded)
-    return CellFailure(notebook, index + 1, error, line, code[:120], imported, defined)
+    name = cell_name(cells, index) if cells is not None else ""
+    return CellFailure(notebook, index + 1, error, line, code[:120], imported, defined, name)
 
 
 def point_to_cause(text, failures):
@@ -117,7 +126,7 @@ def point_to_cause(text, failures):
     for name in dict.fromkeys(NAME_ERROR.findall(text or "")):
         for failure in failures:
             if name in failure.names():
-                pointers.append(f"`{name}` is not defined because {failure.notebook} cell {failure.cell} "
+                pointers.append(f"`{name}` is not defined because {failure.called} of {failure.notebook} "
                                 f"raised {failure.error} before it got to `{name}`.")
                 break
     return text + ("\n\n" + "\n\n".join(pointers) if pointers else "")
@@ -136,9 +145,10 @@ def data_note(failures, problem, env_var="FASHION_MNIST_DIR"):
         by_notebook.setdefault(failure.notebook, []).append(failure)
     parts = []
     for notebook, cells in by_notebook.items():
-        numbers = ", ".join(str(f.cell) for f in cells)
+        named = (joined_names([f.name for f in cells]) if all(f.name for f in cells) else
+                 f"cell{'s' if len(cells) > 1 else ''} {', '.join(str(f.cell) for f in cells)}")
         lost = [name for f in cells for name in f.never_defined]
-        parts.append(f"{notebook} cell{'s' if len(cells) > 1 else ''} {numbers}"
+        parts.append(f"{named} of {notebook}"
                      + (f" (so {', '.join(dict.fromkeys(lost))} never got defined)" if lost else ""))
     cells = "; ".join(parts)
     if problem is None:

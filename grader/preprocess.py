@@ -9,6 +9,7 @@ import re
 
 import nbformat
 
+from .cell_names import cell_name
 from .notebooks import clear_outputs
 from .setup_cell import is_setup_cell
 
@@ -33,9 +34,9 @@ class StripShellEscapes:
         for index, cell in enumerate(nb.cells):
             if cell.cell_type != "code":
                 continue
-            source = cell.source
+            source, name = cell.source, cell_name(nb.cells, index)
             if _CELL_ESCAPE.match(source):
-                notes.append(f"cell {index + 1}: skipped a %%{_CELL_ESCAPE.match(source).group(1)} cell")
+                notes.append(f"{name}: skipped a %%{_CELL_ESCAPE.match(source).group(1)} cell")
                 cell.source = f"{SKIP_MARK} %%-cell"
                 continue
             lines, quiet = source.split("\n"), is_setup_cell(cell)
@@ -44,7 +45,7 @@ class StripShellEscapes:
                 if match and not _inside_string(lines, i):
                     indent, command = match.groups()
                     if not quiet:
-                        notes.append(f"cell {index + 1}: skipped `{command.strip()[:80]}`")
+                        notes.append(f"{name}: skipped `{command.strip()[:80]}`")
                     lines[i] = f"{indent}{SKIP_MARK} {command.strip()[:60]!r}"
             cell.source = "\n".join(lines)
         return notes

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .cell_failures import CellFailure, cell_failure, data_note, needs_missing_data, plain_error
+from .cell_names import cells_named
 from .execution import ExecutionLimits, ExecutionReport
 from .handin import hand_in_notes
 from .items import ITEMS, kinds_for_kernel
@@ -202,7 +203,7 @@ class GradingSession:
             for outcome in report.failures():
                 if outcome.status == "error":
                     found.append(cell_failure(entry.label, nb.cells[outcome.index], outcome.index, outcome.error,
-                                              graded))
+                                              graded, nb.cells))
         return found
 
     def probe(self, item_name: str, helpers: Iterable[str] = ()) -> Probe:
@@ -240,6 +241,13 @@ class GradingSession:
         def note(kind: str, text: str, cell: int | None = None, serious: bool = False) -> Note:
             return Note(kind, f"{label}: {text}", label, cell, serious)
 
+        cells_run = getattr(self.executed.get(label), "cells", None)
+
+        def named(numbers: list[int]) -> str:   # 1-based over all cells, as the notes' ``cell`` keeps them
+            if cells_run is None:
+                return f"cell{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}"
+            return cells_named(cells_run, [number - 1 for number in numbers])
+
         notes = [note("preprocess", text) for text in entry.notes]
         if entry.problem:
             notes.append(Note("not-graded", f"{label} {entry.problem}", label, serious=True))
@@ -248,20 +256,20 @@ class GradingSession:
             return notes
         if report.fatal_cells:
             cells = [i + 1 for i in report.fatal_cells]
-            notes.append(note("fatal-cell", f"cell {', '.join(map(str, cells))} stopped the kernel; the notebook "
+            notes.append(note("fatal-cell", f"{named(cells)} stopped the kernel; the notebook "
                               "was re-run without it", _only(cells), serious=True))
         if report.budget_exhausted:
             notes.append(note("budget", "the time budget ran out; later cells did not run", serious=True))
-        notes += [note("cell-status", f"cell {cell.index + 1} {cell.status}: {cell.error}", cell.index + 1)
+        notes += [note("cell-status", f"{named([cell.index + 1])} {cell.status}: {cell.error}", cell.index + 1)
                   for cell in report.failures() if cell.status != "error"]
         raised = [f for f in self.cell_failures() if f.notebook == label and f not in no_data]
         stubs = [f for f in raised if f.error.startswith("NotImplementedError")]
         notes += [Note("cell-error", f.note(), label, f.cell) for f in raised if f not in stubs]
         if stubs:   # expected until the stubs are filled in: one line, not one per demo cell
             cells = [f.cell for f in stubs]
-            notes.append(note("stubs", f"cell{'s' if len(stubs) > 1 else ''} {', '.join(map(str, cells))} stopped "
+            notes.append(note("stubs", f"{named(cells)} stopped "
                               "at a stub that is not filled in yet (NotImplementedError)", _only(cells)))
-        notes += [note("output-cut", f"cell {cell.index + 1} printed too much; {cell.cut_bytes:,} bytes of its "
+        notes += [note("output-cut", f"{named([cell.index + 1])} printed too much; {cell.cut_bytes:,} bytes of its "
                        "output were cut", cell.index + 1) for cell in report.cells if cell.cut_bytes]
         return notes
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 from .items import SECTIONS
-from .notebooks import notebooks_under
+from .notebooks import notebooks_under, why_unreadable
 
 _SECTION_IN_NAME = re.compile(r"(?<!\d)(\d{1,2})[._-](\d{1,2})(?!\d)")
 
@@ -72,7 +72,7 @@ def read_submission(path):
         try:
             entry.nb = nbformat.read(str(nb_path), as_version=4)
         except Exception as error:  # invalid JSON, unknown format, unreadable file
-            entry.problem = f"could not be read as a notebook: {type(error).__name__}: {str(error)[:300]}"
+            entry.problem = why_unreadable(nb_path, error)
         entry.section = section_of(nb_path, entry.nb)
         notebooks.append(entry)
     return notebooks

@@ -82,7 +82,7 @@ def test_a_graded_definition_inside_try_after_the_error_is_reported_never_define
 
     nb = write_notebook(tmp_path / "7.2-cross-correlation.ipynb", IMPORTS, GUARDED_CORR2D)
     _, notes = grade(nb, {"corr2d"})
-    (note,) = [str(n) for n in notes if "cell 2" in str(n)]
+    (note,) = [str(n) for n in notes if "the cell that defines `corr2d` raised" in str(n)]
     assert "raised ModuleNotFoundError" in note and "line 5 (`except KeyError:`)" in note
     assert "never imported course_helpers_nobody_has and never defined corr2d" in note
 
@@ -96,8 +96,8 @@ def test_a_graded_definition_the_try_block_got_to_is_not_reported_lost(tmp_path)
                      "except KeyError:\n    pass")
     nb = write_notebook(tmp_path / "7.2-cross-correlation.ipynb", IMPORTS, defined_first)
     _, notes = grade(nb, {"corr2d"})
-    (note,) = [str(n) for n in notes if "cell 2" in str(n)]
-    assert "never imported course_helpers_nobody_has" in note and "corr2d" not in note
+    (note,) = [str(n) for n in notes if "the cell that defines `corr2d` raised" in str(n)]
+    assert "never imported course_helpers_nobody_has" in note and "never defined corr2d" not in note
 
 
 def test_a_line_in_a_try_clause_stands_for_any_line_of_its_body_but_not_of_its_else():
@@ -111,14 +111,14 @@ def test_a_line_in_a_try_clause_stands_for_any_line_of_its_body_but_not_of_its_e
 
 
 def test_a_name_error_points_to_the_cell_that_never_defined_the_name():
-    cell = {"source": IMPORTS_AFTER_A_MISSING_MODULE, "outputs": [{
+    cell = {"cell_type": "code", "source": IMPORTS_AFTER_A_MISSING_MODULE, "outputs": [{
         "output_type": "error", "ename": "ModuleNotFoundError", "evalue": "No module named 'course_helpers_nobody_has'",
         "traceback": ["\x1b[31mModuleNotFoundError\x1b[39m", "Cell \x1b[32mIn[1], line 1\x1b[39m", "----> 1 import"]}]}
-    failure = cell_failure("hw.ipynb", cell, 0, "ModuleNotFoundError: No module named 'course_helpers_nobody_has'",
-                           set())
+    failure = cell_failure("hw.ipynb", cell, 1, "ModuleNotFoundError: No module named 'course_helpers_nobody_has'",
+                           set(), [{"cell_type": "markdown", "source": "# 7.2"}, cell])
     assert failure.line == 1 and failure.code == "import course_helpers_nobody_has"
     text = point_to_cause("raised `NameError: name 'F' is not defined`", [failure])
-    assert "`F` is not defined because hw.ipynb cell 1 raised ModuleNotFoundError" in text
+    assert "`F` is not defined because the 1st code cell of hw.ipynb raised ModuleNotFoundError" in text
     assert point_to_cause("raised `NameError: name 'G' is not defined`", [failure]).count("because") == 0
 
 
@@ -129,7 +129,7 @@ def test_notes_and_feedback_name_the_failing_import_cell_even_after_the_kernels_
         result = run_check(session, next(c for c in ALL_CHECKS if c.item == "corr2d"))
     finally:
         session.close()
-    assert "because 7.2-cross-correlation.ipynb cell 1 raised ModuleNotFoundError" in result.feedback
+    assert "because the 1st code cell of 7.2-cross-correlation.ipynb raised ModuleNotFoundError" in result.feedback
     (record,) = [n for n in session.execution_notes() if n.cell == 1]
     assert (record.kind, record.notebook, record.serious) == ("cell-error", "7.2-cross-correlation.ipynb", False)
     note = record.text
@@ -161,11 +161,13 @@ def test_cells_that_stop_at_unfilled_stubs_share_one_note(tmp_path):
     from notebook_factory import IMPORTS, grade
 
     stub = "def pool2d(X, pool_size, mode='max'):\n    raise NotImplementedError('pool2d: fill me in')"
-    nb = write_notebook(tmp_path / "7.5-pooling.ipynb", IMPORTS, stub, "pool2d(torch.ones(3, 3), (2, 2))",
-                        "pool2d(torch.ones(3, 3), (2, 2), 'avg')", "1 / 0")
-    _, notes = grade(nb, {"pool2d"})
-    assert "7.5-pooling.ipynb: cells 3, 4 stopped at a stub that is not filled in yet (NotImplementedError)" in notes
-    assert any("cell 5 raised ZeroDivisionError" in note for note in notes)
+    nb = write_notebook(tmp_path / "7.5-pooling.ipynb", IMPORTS, stub, "#md Try it:",
+                        "pool2d(torch.ones(3, 3), (2, 2))", "pool2d(torch.ones(3, 3), (2, 2), 'avg')", "#md And:",
+                        "1 / 0", title="# 7.5 Pooling")
+    _, notes = grade(nb, {"pool2d"})   # cells named as Jupyter shows them: Markdown cells are not counted
+    assert ("7.5-pooling.ipynb: the 3rd and 4th code cells stopped at a stub that is not filled in yet "
+            "(NotImplementedError)") in notes
+    assert any("7.5-pooling.ipynb: the 5th code cell raised ZeroDivisionError" in note for note in notes)
 
 
 def test_an_error_raised_by_a_graded_definition_names_its_line_through_a_real_kernel(tmp_path):

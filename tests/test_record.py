@@ -274,20 +274,22 @@ def test_execution_notes_are_records_with_the_texts_students_read():
         cells=[CellOutcome(0, "ok"), CellOutcome(1, "error", "ZeroDivisionError: division by zero"),
                CellOutcome(2, "timeout", "cell timed out after 60 s", cut_bytes=2048),
                CellOutcome(3, "error", "NotImplementedError: pool2d")], budget_exhausted=True, fatal_cells=[4])
-    session.executed["7.5.ipynb"] = SimpleNamespace(cells=[{"source": "x = 1"}, {"source": "1 / 0"}, {"source": ""},
-                                                           {"source": "pool2d(X, (2, 2))"}, {"source": ""}])
+    session.executed["7.5.ipynb"] = SimpleNamespace(cells=[{"cell_type": "markdown", "source": "# 7.5"}] + [
+        {"cell_type": "code", "source": source} for source in ("1 / 0", "", "pool2d(X, (2, 2))", "")])
     notes = session.execution_notes()
     assert [(n.kind, n.notebook, n.cell, n.serious, n.text) for n in notes] == [
         ("sandbox", "", None, False, "not sandboxed: pretend (student code ran with the grader's rights)"),
         ("preprocess", "7.5.ipynb", None, False, "7.5.ipynb: cell 1: skipped `ls`"),
         ("fatal-cell", "7.5.ipynb", 5, True,
-         "7.5.ipynb: cell 5 stopped the kernel; the notebook was re-run without it"),
+         "7.5.ipynb: the 4th code cell stopped the kernel; the notebook was re-run without it"),
         ("budget", "7.5.ipynb", None, True, "7.5.ipynb: the time budget ran out; later cells did not run"),
-        ("cell-status", "7.5.ipynb", 3, False, "7.5.ipynb: cell 3 timeout: cell timed out after 60 s"),
-        ("cell-error", "7.5.ipynb", 2, False, "7.5.ipynb: cell 2 raised ZeroDivisionError: division by zero"),
+        ("cell-status", "7.5.ipynb", 3, False, "7.5.ipynb: the 2nd code cell timeout: cell timed out after 60 s"),
+        ("cell-error", "7.5.ipynb", 2, False,
+         "7.5.ipynb: the 1st code cell raised ZeroDivisionError: division by zero"),
         ("stubs", "7.5.ipynb", 4, False,
-         "7.5.ipynb: cell 4 stopped at a stub that is not filled in yet (NotImplementedError)"),
-        ("output-cut", "7.5.ipynb", 3, False, "7.5.ipynb: cell 3 printed too much; 2,048 bytes of its output were cut"),
+         "7.5.ipynb: the 3rd code cell stopped at a stub that is not filled in yet (NotImplementedError)"),
+        ("output-cut", "7.5.ipynb", 3, False,
+         "7.5.ipynb: the 2nd code cell printed too much; 2,048 bytes of its output were cut"),
         ("not-graded", "hw.ipynb", None, True, "hw.ipynb could not be read as a notebook"),
     ]
     run = parse(gradescope_json(GradingRecord([], notes)))

@@ -12,6 +12,7 @@ from IPython import get_ipython
 from torch import nn
 
 from .contract import InventoryEntry
+from .error_text import without_cell_file
 
 _MISSING = object()
 
@@ -119,7 +120,7 @@ class DefinitionCapture:
                 self.bound[name] = now
                 self.errors.pop(name, None)
             elif error is not None and name not in self.bound:
-                self.errors[name] = f"{type(error).__name__}: {error}"
+                self.errors[name] = without_cell_file(f"{type(error).__name__}: {error}")
 
     def lookup(self, name):
         if name in self.bound:

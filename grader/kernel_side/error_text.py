@@ -12,9 +12,20 @@ the class's interface) from one raised inside the student's code (``in_student_c
 """
 
 import linecache
+import re
 
 NOTE = "raised by your code: "
 WHERE = f"\n({NOTE}"   # the start of the line's note; in_student_code looks for it
+# IPython compiles each cell as a file in a temporary folder of its own (/tmp/ipykernel_1/3023669395.py),
+# and a SyntaxError's message names that file: "invalid syntax (3023669395.py, line 9)". No student
+# has seen that name; the line of the cell is what they can find.
+_CELL_FILE = re.compile(r" \((?:[^()]*[\\/])?(?:\d+\.py|<ipython-input-[^>]*>), line (\d+)\)")
+
+
+def without_cell_file(text, known_line=False):
+    """``text`` with IPython's name for a cell's file replaced by the line of the cell, or dropped
+    where the caller shows the line itself (``known_line``)."""
+    return _CELL_FILE.sub("" if known_line else r" (line \1 of its cell)", text)
 
 
 def student_line(traceback, namespace):
@@ -34,7 +45,7 @@ def student_line(traceback, namespace):
 
 def error_text(error, namespace, limit):
     """``Type: message`` of ``error``, cut to fit ``limit`` with the note of the student's line kept."""
-    text = f"{type(error).__name__}: {error}"
+    text = without_cell_file(f"{type(error).__name__}: {error}")
     line = student_line(error.__traceback__, namespace)
     if line is None:
         return text[:limit]
