@@ -11,8 +11,8 @@ the grader's small inputs, a few seconds lost if it hangs again.
 import re
 from collections.abc import Collection, Iterable
 
-AFTER_A_HANG = 5.0          # seconds per cell once a graded function has hung in this kernel
-PROBE_AFTER_A_HANG = 5.0    # seconds per probe of a function that hung in a cell
+AFTER_A_HANG = 2.0          # seconds per cell once a graded function has hung in this kernel
+PROBE_AFTER_A_HANG = 3.0    # seconds per probe of a function that hung in a cell
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FRAME = re.compile(r", in (\w+)\(")
 
@@ -30,19 +30,19 @@ def innermost_graded(traceback: Iterable[str], names: Collection[str]) -> str | 
 
 
 class Hangs:
-    """The graded functions that hung in a kernel's cells: {name: (cell number, seconds waited)}."""
+    """The graded functions that hung in a kernel's cells: {name: seconds waited the first time}.
+    (The notes name the cells; these texts follow a cell's name.)"""
 
     def __init__(self) -> None:
-        self.found: dict[str, tuple[int, float]] = {}
+        self.found: dict[str, float] = {}
 
-    def note(self, name: str | None, index: int, seconds: float) -> str:
-        """Record a cell stopped after ``seconds`` at cell ``index`` (0-based); its outcome's text."""
+    def note(self, name: str | None, seconds: float) -> str:
+        """Record a cell stopped after ``seconds`` inside ``name`` (None: not in a graded function)."""
         if name is None:
             return f"stopped after {seconds:g} s"
         if name in self.found:
-            cell, _ = self.found[name]
-            return f"stopped after {seconds:g} s in `{name}`, which had already hung in cell {cell}"
-        self.found[name] = (index + 1, seconds)
+            return f"stopped after {seconds:g} s in `{name}`, which had already hung in an earlier cell"
+        self.found[name] = seconds
         return (f"stopped after {seconds:g} s in `{name}` (an endless loop?); later cells get {AFTER_A_HANG:g} s "
                 f"each and the grader's calls of `{name}` {PROBE_AFTER_A_HANG:g} s")
 
@@ -54,7 +54,6 @@ class Hangs:
 
     def probe_message(self, name: str, seconds: float) -> str:
         if name in self.found:
-            cell, waited = self.found[name]
-            return (f"your `{name}` did not return within {seconds:g} s (it had already run for {waited:g} s "
-                    f"in cell {cell} without returning: an endless loop?)")
+            return (f"your `{name}` did not return within {seconds:g} s (in a cell of this notebook it had already "
+                    f"run for {self.found[name]:g} s without returning: an endless loop?)")
         return f"no answer within {seconds:g} s (an endless loop?)"

@@ -190,7 +190,7 @@ class KernelSession:
             run_sync(self.client.async_execute_cell)(cell, index)
         except CellTimeoutError:
             responsive, stuck_in = self._interrupted(read_traceback=True)
-            timeout = self.hangs.note(stuck_in, index, seconds)
+            timeout = self.hangs.note(stuck_in, seconds)
             if responsive:
                 return CellOutcome(index, "timeout", timeout), False
             return CellOutcome(index, "timeout", timeout + " and did not stop when interrupted"), True
