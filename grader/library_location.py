@@ -42,7 +42,7 @@ def library_mismatch(python=sys.executable):
         return None
     if there is None:
         return (f"the grading kernels cannot import the course library (d2l) with {python}; "
-                "run `make setup` in this folder, or `pip install -e .` here with this environment")
+                "run `make setup` in this folder (without make: `python -m grader.homework_setup`)")
     return (f"the grading kernels would import the course library from {there}, but this grader's is {here}: "
             f"the environment {sys.prefix} was set up in another copy of the homework. Run `make setup` in "
-            f"{here.parent} (or `pip install -e {here.parent}` with this environment) and grade again")
+            f"{here.parent} (without make: `python -m grader.homework_setup` there) and grade again")

@@ -22,6 +22,7 @@ def test_a_copy_graded_with_another_copys_environment_is_refused_with_what_to_ru
     assert done.returncode == 4, said[-2000:]
     assert f"would import the course library from {REPO / 'd2l'}" in said
     assert f"Run `make setup` in {copy}" in said
+    assert "`python -m grader.homework_setup` there" in said   # what it does: tests/test_homework_setup.py
 
 
 def test_the_checkout_the_environment_was_set_up_in_grades():
