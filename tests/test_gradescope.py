@@ -19,6 +19,8 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tempfile
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -252,3 +254,48 @@ def test_the_whole_homework_scores_as_pytest_grader_scores_it(unpacked, image_py
         assert results["score"] == expected[kind]
     else:
         assert 0 < results["score"] < results["max_score"]
+
+
+def _system_python():
+    version = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    return next((p for p in (f"/usr/bin/{version}", f"/usr/local/bin/{version}") if Path(p).exists()), None)
+
+
+@pytest.mark.slow
+def test_student_code_runs_as_the_grading_user_and_cannot_write_the_results(tmp_path):
+    """As on Gradescope: run_autograder as root, `pytest grader` as the unprivileged user setup.sh
+    makes. A notebook that tries to plant a results file leaves nothing behind, and the result says
+    who graded. (Under pytest's private temporary folder the user could read nothing, so this test
+    uses a world-readable one; and a system interpreter, since this venv's may live under /root.)"""
+    python = _system_python()
+    if os.geteuid() != 0 or not (shutil.which("useradd") and shutil.which("userdel")) or python is None:
+        pytest.skip("needs root, useradd/userdel and a system Python of this version to make a grading user")
+    user = f"gs{uuid.uuid4().hex[:8]}"
+    if subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", user]).returncode:
+        pytest.skip("useradd failed")
+    base = Path(tempfile.mkdtemp(prefix="gradescope-user-"))
+    try:
+        build_autograder(base / "autograder.zip")
+        with zipfile.ZipFile(base / "autograder.zip") as opened:
+            opened.extractall(base / "root" / "source")
+        root = base / "root"
+        (root / "source" / "run_autograder").chmod(0o755)
+        (root / "results").mkdir()
+        venv = base / "venv"
+        subprocess.run([python, "-m", "venv", "--without-pip", str(venv)], check=True)
+        purelib = next((venv / "lib").glob("python3*/site-packages"))
+        (purelib / "00-autograder-source.pth").write_text(f"{root / 'source'}\n")
+        (purelib / "01-installed-packages.pth").write_text(
+            f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+        forged = root / "results" / "forged.json"
+        write_notebook(root / "submission" / "7.1-from-fc-to-conv.ipynb",
+                       f"open({str(forged)!r}, 'w').write('{{\"score\": 1000}}')",
+                       "def fully_connected_param_count(height, width):\n    return (height * width) ** 2")
+        subprocess.run(["chmod", "-R", "a+rX", str(base)], check=True)
+        results, log = run_autograder(root, str(venv / "bin" / "python"), AUTOGRADER_USER=user)
+        planted = sorted(p.name for p in (root / "results").iterdir())
+    finally:
+        subprocess.run(["userdel", user], capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
+    assert results["extra_data"]["graded_as"] == user and results["extra_data"]["grading_exit_status"] == 1
+    assert planted == ["results.json"] and results["score"] > 0, log
