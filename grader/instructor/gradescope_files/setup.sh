@@ -27,8 +27,9 @@ python3 -m venv "$VENV"
 "$VENV/bin/python" -m pip install -q --upgrade pip
 "$VENV/bin/python" -m pip install -q "torch==$TORCH_VERSION" --index-url "$TORCH_INDEX"
 "$VENV/bin/python" -m pip install -q -e "$SOURCE[grading,instructor]"
-# torchvision only where a build matching torch imports (recorded; the grader's notes say why not)
-"$VENV/bin/python" -m grader.setup_environment
+# torchvision only where a build matching torch imports (recorded; the grader's notes say why not);
+# the CPU index offers the build that matches the CPU torch
+PIP_EXTRA_INDEX_URL="$TORCH_INDEX" "$VENV/bin/python" -m grader.setup_environment --verbose
 
 echo "== Fashion-MNIST in $DATA"
 mkdir -p "$DATA"
