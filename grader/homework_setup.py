@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 TORCH_VERSION = "2.13.0"
+MINIMUM_PYTHON = (3, 10)   # pyproject.toml's requires-python; this module runs before that is checked
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"   # Linux: PyPI's build pulls gigabytes of CUDA
 STAMP = ".installed"
 NO_WHEEL = ("No matching distribution found for torch", "Could not find a version that satisfies the requirement torch")
@@ -140,6 +141,11 @@ def main(argv=None):
     parser.add_argument("--torch-index", default=None,
                         help=f"extra index for torch ('' for none; default {CPU_INDEX} on Linux, none elsewhere)")
     args = parser.parse_args(argv)
+    if tuple(sys.version_info[:2]) < MINIMUM_PYTHON:
+        print(f"the homework needs Python 3.10 or newer; this is Python {platform.python_version()} "
+              f"({sys.executable}). Run the set-up with a newer one (make setup PYTHON=python3.12, or "
+              "py -3.12 -m grader.homework_setup)", file=sys.stderr)
+        return 2
     copy = Path.cwd()
     if not (copy / "pyproject.toml").is_file() or not (copy / "grader").is_dir():
         print(f"run this in the homework folder (the one with pyproject.toml and grader/); {copy} is not it",

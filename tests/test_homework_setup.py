@@ -98,10 +98,14 @@ def test_no_torch_build_for_the_platform_says_what_to_do_in_one_message(tmp_path
     assert offline.startswith("pip could not reach the package index")
 
 
-def test_the_command_refuses_a_folder_that_is_not_the_homework(tmp_path, monkeypatch, capsys):
+def test_the_command_refuses_a_folder_that_is_not_the_homework_or_an_old_python(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert homework_setup.main([]) == 2
     assert "run this in the homework folder" in capsys.readouterr().err
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(sys, "version_info", (3, 9, 18))
+    assert homework_setup.main([]) == 2
+    assert "needs Python 3.10 or newer" in capsys.readouterr().err
 
 
 def test_make_runs_the_module_and_quotes_a_submission_with_spaces():
