@@ -172,3 +172,10 @@ def test_torch_comes_from_the_cpu_index_where_it_can_be_reached(tmp_path, monkey
     pip.commands.clear()
     set_up(copy, ".venv", torch_index=homework_setup.CPU_INDEX, runner=pip, say=lambda line: None)
     assert "--extra-index-url" not in [word for c in pip.commands for word in c]
+
+
+def test_on_windows_the_environment_runs_scripts_python(monkeypatch):
+    monkeypatch.setattr(homework_setup.os, "name", "nt")
+    assert venv_python(".venv").parts[-2:] == ("Scripts", "python.exe")
+    monkeypatch.undo()
+    assert venv_python(".venv").parts[-2:] == ("bin", "python")
