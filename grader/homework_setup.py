@@ -36,10 +36,10 @@ class SetupFailed(Exception):
     """One step failed; the message says which and what to do."""
 
 
-def venv_python(venv):
+def venv_python(venv, windows=os.name == "nt"):
     """The environment's interpreter: ``bin/python``, or ``Scripts\\python.exe`` on Windows."""
     venv = Path(venv)
-    return venv / "Scripts" / "python.exe" if os.name == "nt" else venv / "bin" / "python"
+    return venv / "Scripts" / "python.exe" if windows else venv / "bin" / "python"
 
 
 def made_for(venv):

@@ -174,8 +174,6 @@ def test_torch_comes_from_the_cpu_index_where_it_can_be_reached(tmp_path, monkey
     assert "--extra-index-url" not in [word for c in pip.commands for word in c]
 
 
-def test_on_windows_the_environment_runs_scripts_python(monkeypatch):
-    monkeypatch.setattr(homework_setup.os, "name", "nt")
-    assert venv_python(".venv").parts[-2:] == ("Scripts", "python.exe")
-    monkeypatch.undo()
-    assert venv_python(".venv").parts[-2:] == ("bin", "python")
+def test_on_windows_the_environment_runs_scripts_python():
+    assert venv_python(".venv", windows=True).parts[-3:] == (".venv", "Scripts", "python.exe")
+    assert venv_python(".venv", windows=False).parts[-3:] == (".venv", "bin", "python")
