@@ -32,7 +32,8 @@ def build_release_env(directory):
     """Build the release into ``directory/release`` and an interpreter that sees only it."""
     directory = Path(directory)
     release = directory / "release"
-    build_release(release, "teacher/convnet-hw", "v1", starter_repo="teacher/convnet-hw-starter")
+    build_release(release, "teacher/convnet-hw", "v1", starter_repo="teacher/convnet-hw-starter",
+                  allow_dirty=True)   # this checkout, as it is while the project is worked on
     venv = directory / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = venv / "bin" / "python"

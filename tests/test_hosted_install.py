@@ -88,7 +88,8 @@ def hosted(request, tmp_path_factory):
     root = tmp_path_factory.mktemp("hosted")
     wheels = wheelhouse(request, root)
     release = root / "release"
-    build_release(release, "course/homework", grader_ref="v1", starter_repo="course/homework-starter")
+    build_release(release, "course/homework", grader_ref="v1", starter_repo="course/homework-starter",
+                  allow_dirty=True)
     run(sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", root / "wheels", release)
     venv = root / "venv"
     # From the interpreter this checkout's venv was made from; pip and all else come from the "image".

@@ -31,7 +31,7 @@ from grader.setup_cell import is_setup_cell
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENTS_PAGE = REPO / "docs" / "students.md"
-RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd",
+RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd", "allow_dirty": True,
                 "starter_repo": "teacher/convnet-hw-starter", "starter_ref": "fall-2026"}
 INSTALL = '%pip install -q "git+https://github.com/teacher/convnet-hw-starter@fall-2026"'
 

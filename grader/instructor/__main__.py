@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import classroom, scale_cli
+from . import classroom, release_checks, scale_cli
 from .batch import GRADED, BatchOptions, Outcome
 from .class_summary import write_summary
 from .discover import ClassFolderError, discover
@@ -17,7 +17,8 @@ from .fingerprint import ROOT, shared_code
 from .gradebook import write_gradebook
 from .gradescope import add_command as add_gradescope_command
 from .post_results import add_command as add_post_results_command
-from .release import ReleaseError, build_release
+from .release import RELEASE_INPUTS, ReleaseError, build_release
+from .release_steps import publishing_steps
 from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
 
 
@@ -85,12 +86,21 @@ def _summary(outcomes: list[Outcome], identical: dict[str, list[str]], gradebook
 
 def release(args: argparse.Namespace) -> int:
     try:
-        written = build_release(args.out, args.grader_repo, args.grader_ref, force=args.force,
-                                starter_repo=args.starter_repo, starter_ref=args.starter_ref)
+        written = build_release(args.out, args.grader_repo, args.grader_ref, root=ROOT, force=args.force,
+                                starter_repo=args.starter_repo, starter_ref=args.starter_ref,
+                                allow_dirty=args.allow_dirty)
     except ReleaseError as error:
         print(f"release: {error}", file=sys.stderr)
         return 2
-    print(f"wrote {len(written)} files to {args.out} (no solutions/, no hidden checks, no instructor tools)")
+    commit = release_checks.resolve(ROOT, "HEAD") or "HEAD"
+    print(f"wrote {len(written)} files to {args.out} (no solutions/, no hidden checks, no instructor tools), "
+          f"built from commit {commit}")
+    if args.allow_dirty and release_checks.source_problem(ROOT, RELEASE_INPUTS, None):
+        print(f"release: --allow-dirty: this release holds changes that commit {commit[:12]} does not; "
+              "do not publish it", file=sys.stderr)
+    ref_exists = bool(args.grader_ref) and release_checks.resolve(ROOT, args.grader_ref) is not None
+    print("\n" + publishing_steps(args.out, args.grader_repo, args.starter_repo, commit, release_checks.branch(ROOT),
+                                  args.grader_ref, args.starter_ref, ref_exists))
     return 0
 
 
@@ -138,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
     rel.add_argument("--starter-ref", default=None,
                      help="branch, tag or commit of --starter-repo to install from (default: its default branch)")
     rel.add_argument("--force", action="store_true", help="replace what --out holds (its .git is kept)")
+    rel.add_argument("--allow-dirty", action="store_true",
+                     help="build even from uncommitted changes (to try a release out; never publish one: the "
+                          "commit it pins does not hold them)")
     rel.set_defaults(handler=release)
 
     ci = commands.add_parser("ci-report", help="publish a results.json in GitHub Actions")

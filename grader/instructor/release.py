@@ -17,6 +17,7 @@ from ..checks import WITHHELD_MODULES as CHECK_MODULES_KEPT
 from ..notebooks import clear_outputs
 from ..setup_cell import add_setup_cell, install_url
 from .fingerprint import ROOT
+from .release_checks import placeholder_problem, source_problem
 from .release_store import write_release_store
 
 COPIED_TREES = ("assignment", "d2l", "grader")
@@ -30,6 +31,9 @@ FORBIDDEN = ("solutions", "tests", "benchmarks", "grader/instructor", *WITHHELD_
 SHIPPED_TOOLS = tuple(f"grader/instructor/{name}.py" for name in ("__init__", "classroom", "feedback", "results",
                                                                   "figures"))
 STORE = Path("grader/stored")   # written for the release: the references' reports, the checks left out
+# What a release is made from: a change to any of these that is not committed is refused (release_checks.py).
+RELEASE_INPUTS = ("assignment", "d2l", "grader", "solutions", "pyproject.toml", "Makefile", ".gitignore",
+                  "docs/students.md", ".github/workflows")
 WORKFLOW = Path(".github/workflows/autograde.yml")
 STUDENT_README = ROOT / "docs" / "students.md"   # the students' page is the release's README
 _REPO = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
@@ -68,7 +72,7 @@ def strip_outputs(source: str | Path, target: str | Path) -> None:
 # The project's own code-health tools: their settings name instructor files, and a student's
 # set-up installs neither.
 INSTRUCTOR_TABLES = re.compile(r"^\[\[?tool\.(?:ruff|mypy)\b")
-INSTRUCTOR_EXTRAS = ("lint",)
+INSTRUCTOR_EXTRAS = ("lint", "instructor")   # code health; grading a class (the release ships no class tools)
 
 
 def student_pyproject(text: str) -> str:
@@ -174,10 +178,17 @@ def _prepare(out: str | Path, root: str | Path, force: bool) -> tuple[Path, Path
 
 
 def build_release(out: str | Path, grader_repo: str | None, grader_ref: str | None = None, root: str | Path = ROOT,
-                  force: bool = False, starter_repo: str | None = None, starter_ref: str | None = None) -> list[Path]:
+                  force: bool = False, starter_repo: str | None = None, starter_ref: str | None = None,
+                  allow_dirty: bool = False) -> list[Path]:
     """Write the student repository into ``out``; returns the relative paths written. ``starter_repo``
-    (required) is where it is published; ``starter_ref`` None means that repository's default branch."""
+    (required) is where it is published; ``starter_ref`` None means that repository's default branch.
+    Refused, with nothing written, for the docs' example names and, unless ``allow_dirty``, for a
+    source tree with uncommitted changes (release_checks.py says why)."""
     setup_url = starter_install_url(starter_repo, starter_ref, grader_repo)
+    problem = (placeholder_problem("--grader-repo", grader_repo) or placeholder_problem("--starter-repo", starter_repo)
+               or ("" if allow_dirty else source_problem(root, RELEASE_INPUTS, grader_ref)))
+    if problem:
+        raise ReleaseError(problem)
     out, root = _prepare(out, root, force)
     grader_ref = grader_ref or head_commit(root)
     if not grader_ref:
