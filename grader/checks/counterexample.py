@@ -55,10 +55,8 @@ def largest_tensor(value: Any) -> int:
     return 0
 
 
-def _settings() -> settings:
-    from .properties import PROFILE  # the grader's profile: derandomized, no database, no deadline
-
-    return settings(settings.get_profile(PROFILE), max_examples=EXAMPLES, phases=(Phase.generate, Phase.shrink),
+def _settings(profile: str) -> settings:
+    return settings(settings.get_profile(profile), max_examples=EXAMPLES, phases=(Phase.generate, Phase.shrink),
                     report_multiple_bugs=False,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
@@ -69,11 +67,13 @@ def _property(attempt: Callable[[Any, bool], None], small_only: bool) -> Callabl
     return holds_on
 
 
-def small_counterexample(cases: Any, feedback: Callable[[Any], str | None], budget: float | None = None) -> str | None:
+def small_counterexample(cases: Any, feedback: Callable[[Any], str | None], profile: str,
+                         budget: float | None = None) -> str | None:
     """The feedback on a small failing case drawn from ``cases`` (a strategy of (args, kwargs)),
     or None when none is found within ``budget`` seconds (``BUDGET``) and ``CALLS`` calls.
     ``feedback(case)`` says what is wrong with the student's answer on ``case`` (None: right); it
-    may raise ``ProbeFailure``, which ends the search and reaches the caller."""
+    may raise ``ProbeFailure``, which ends the search and reaches the caller. ``profile`` names the
+    hypothesis profile to start from (the grader's: derandomized, no database, no deadline)."""
     deadline = time.monotonic() + (BUDGET if budget is None else budget)
     failing: dict[Any, str] = {}
     tried: list[Any] = []
@@ -102,7 +102,7 @@ def small_counterexample(cases: Any, feedback: Callable[[Any], str | None], budg
 
     for small_only in (True, False):
         try:
-            _settings()(given(cases)(_property(attempt, small_only)))()
+            _settings(profile)(given(cases)(_property(attempt, small_only)))()
         except _Found as found:
             return found.text
         except _OutOfTime:

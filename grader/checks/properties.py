@@ -135,7 +135,7 @@ def agrees_with(item, title, cases, oracle, weight=1.0, hidden=False, reference=
             text = found.text
             if not hidden and probe.shrink:   # shown to the student: a small failing input, if one is quick to find
                 try:
-                    text = small_counterexample(cases, case_feedback) or text
+                    text = small_counterexample(cases, case_feedback, PROFILE) or text
                 except ProbeFailure as failure:
                     if failure.kind in (TIMED_OUT, KERNEL_DIED):   # scoring stops asking this item
                         raise
