@@ -4,13 +4,15 @@ The check cell cannot hand the student's function to another process: it runs wh
 student's definitions live. So an interval timer (SIGALRM) raises ``OutOfTime`` in whatever
 frame of the student's code is running when the limit passes, and keeps raising it every
 ``REPEAT`` seconds until the call has unwound, in case the student's code catches it (a bare
-``except:`` in a loop). It never raises in this module's own frames, so the bookkeeping after
-the call cannot be interrupted, and the previous SIGALRM handler and timer are put back
-afterwards: the kernel is as it was for the next cell.
+``except:`` in a loop). It never raises in the grader's own frames (the agent's bookkeeping, the
+context managers that put the student's helpers back), only in the student's code or the
+libraries it calls, so nothing of the notebook is left half restored; and the previous SIGALRM
+handler and timer are put back afterwards: the kernel is as it was for the next cell.
 
 Where no such timer exists (Windows, a thread other than the main one) the call runs unbounded.
 """
 
+import os
 import signal
 import threading
 import time
@@ -18,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 REPEAT = 0.05   # seconds between reminders once the limit has passed
+GRADER = os.path.dirname(os.path.abspath(__file__)) + os.sep   # frames here are never interrupted
 
 
 class OutOfTime(BaseException):
@@ -40,8 +43,8 @@ class TimeLimit:
         if not self._active:
             return
         self.expired = True
-        if frame is not None and frame.f_code.co_filename == __file__:
-            return   # our own bookkeeping: the next reminder finds the student's code, or nothing
+        if frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(GRADER):
+            return   # the grader's own code: the next reminder finds the student's, or the call is over
         raise OutOfTime(f"did not return within {self.seconds:g} s")
 
     def run(self, call: Callable[[], Any]) -> Any:

@@ -12,12 +12,12 @@ import time
 import nbformat
 import pytest
 import torch
-from in_process import checks_of, run_check
+from in_process import InProcessKernel, checks_of, run_check
 from mutants import MUTANTS
 from nbclient import NotebookClient
 from notebook_factory import IMPORTS, grade, write_notebook
 
-from grader import hangs
+from grader import hangs, notebook_check
 from grader.checks.counterexample import SMALL
 from grader.kernel import ExecutionLimits
 from grader.time_limit import TimeLimit
@@ -76,6 +76,17 @@ def test_an_endless_loop_is_reported_with_the_input_it_was_given():
     assert not passed
     assert "timed out: your `corr2d` did not return within 3 s on a 3×3 input" in feedback
     assert "torch.tensor([[0.0, 1.0, 2.0], [3.0, 4.0, 5.0], [6.0, 7.0, 8.0]])" in feedback
+
+
+def test_a_call_stopped_in_the_middle_leaves_the_students_own_definitions_in_place(monkeypatch):
+    """The book's corr2d is swapped in only while a request runs: a time-out must put the student's back."""
+    monkeypatch.setattr(notebook_check, "MODEL_SECONDS", 1.0)
+    kernel = InProcessKernel(ENDLESS, reference_definitions()["Conv2D"])
+    own = kernel.namespace["corr2d"]
+    (layer_check,) = checks_of("Conv2D")
+    passed, _, feedback = run_check(layer_check, kernel=kernel)
+    assert not passed and "did not build and run within" in feedback, feedback
+    assert kernel.namespace["corr2d"] is own and kernel.namespace["Conv2D"].__module__ != "grader"
 
 
 # ---- counterexamples ---------------------------------------------------------------------------
