@@ -162,6 +162,27 @@ def test_usage_errors_stop_before_anything_is_sent(graded, tmp_path):
     assert main(["post-results", str(folder), "--roster", str(roster), "--dry-run"]) == 2
 
 
+def test_a_refused_token_stops_before_any_post(graded):
+    folder, roster = graded
+    with running() as api:
+        api.fail("GET", "^/user$", (401, []))
+        code, printed = post(folder, roster, api)
+    assert code == 1 and api.sent("POST") == [] and "refused the token" in printed and TOKEN not in printed
+
+
+def test_the_report_mentions_no_one_and_its_figures_become_lines(tmp_path):
+    report = ("# course-ann\n\nYour line: `y = x @w`\nraise ValueError('@octocat look')\n"
+              "![7.6 LeNet cell 12](figures/course-ann-7.6-cell12-1.png)\n")
+    folder = fabricate(tmp_path / "gb", {"course-ann": ("1", "4", GRADED, "", SHAS["ann"])},
+                       feedback={"course-ann": report})
+    (tmp_path / "roster.txt").write_text("course/ann\n")
+    with running() as api:
+        assert post(folder, tmp_path / "roster.txt", api)[0] == 0
+    body = api.sent("POST")[0].body["body"]
+    assert "'@\u200boctocat look'" in body and "@octocat" not in body
+    assert "](figures/" not in body and "*(figure: 7.6 LeNet cell 12; in the full report)*" in body
+
+
 def test_a_redirect_is_not_followed_with_the_token(graded):
     folder, roster = graded
     with running() as elsewhere, running() as api:

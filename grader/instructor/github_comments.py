@@ -75,6 +75,7 @@ class CommitComments:
     sleep: Callable[[float], None] = time.sleep
     timeout: float = 30.0
     _login: str | None = field(default=None, init=False, repr=False)
+    login_error: str = field(default="", init=False)
     _opener: urllib.request.OpenerDirector = field(
         default_factory=lambda: urllib.request.build_opener(_NoRedirects), init=False, repr=False)
 
@@ -105,8 +106,8 @@ class CommitComments:
         if self._login is None:
             try:
                 self._login = str((self.request("GET", "/user") or {}).get("login") or "")
-            except (ApiError, AttributeError):
-                self._login = ""
+            except (ApiError, AttributeError) as error:
+                self._login, self.login_error = "", str(error)
         return self._login
 
     def earlier(self, repository: str, commit: str) -> int | None:

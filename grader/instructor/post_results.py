@@ -11,6 +11,7 @@ student's failure is reported and the others are still posted; the exit status i
 import argparse
 import csv
 import os
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -29,6 +30,10 @@ MARKER = "<!-- convnet-homework: grade of record -->"   # finds our earlier comm
 FEEDBACK = "feedback.md"     # grade-class's default format; an HTML page makes no comment
 CUT_NOTE = ("\n\n---\n*The report is cut here: it is longer than a GitHub comment can hold "
             f"({MAX_BODY:,} characters). Your instructor has the whole report.*\n")
+
+
+_FIGURE = re.compile(r"!\[([^\]]*)\]\(figures/[^)]*\)")
+_MENTION = re.compile(r"(?<![\w`])@(?=[A-Za-z0-9])")
 
 
 class PostError(Exception):
@@ -65,8 +70,16 @@ def score_line(row: dict[str, str]) -> str:
     return f"{line}, {status}: {problem}" if problem else line
 
 
+def for_a_comment(feedback: str) -> str:
+    """The report as a comment shows it: its figures are files beside the report, so each becomes
+    a line naming it; an ``@name`` (the report quotes student code and errors) mentions no one."""
+    text = _FIGURE.sub(lambda m: f"*(figure: {m[1]}; in the full report)*", feedback)
+    return _MENTION.sub("@\u200b", text)
+
+
 def comment_body(row: dict[str, str], feedback: str) -> str:
     """The score line, then the feedback report, cut to fit a comment with a note saying so."""
+    feedback = for_a_comment(feedback)
     head = (f"{MARKER}\n## Grade of record\n\n{score_line(row)}\n\n"
             f"Graded by the course's grader with every check, hidden ones included, at commit "
             f"`{row['commit'][:12]}`. This comment is updated if the class is graded again.\n\n---\n\n")
@@ -122,6 +135,9 @@ def _unpostable(repository: str, name: str, times: int, row: dict[str, str] | No
 def post_all(posts: list[Post], comments: CommitComments, out: TextIO) -> list[tuple[str, str]]:
     """Post each result; (repository, error) for each that failed. A failure never stops the rest."""
     if not comments.login():
+        if "HTTP 401" in comments.login_error:
+            print(f"post-results: the API refused the token ({comments.login_error}); nothing posted", file=out)
+            return [(post.repository, "the token was refused") for post in posts]
         print("post-results: the token's account cannot be read (GET /user), so earlier comments cannot be "
               "recognised as ours: new comments are posted", file=out)
     failed: list[tuple[str, str]] = []
