@@ -30,6 +30,7 @@ _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")   # SHA-1 or SHA-256
 _CANVAS = re.compile(r"^(?P<student>[^_]+)_(?:LATE_)?\d+_\d+_(?P<name>.+)$", re.I)
 _BLACKBOARD = re.compile(
     r"^.+?_(?P<student>[^_]+)_attempt_(?P<attempt>\d{4}(?:-\d\d){5})(?:_(?P<name>.+))?$")
+_CANVAS_LATE = re.compile(r"^[^_]+_LATE_\d+_\d+_", re.I)
 _MOODLE = re.compile(r"^(?P<student>.+)_\d+_assignsubmission_[a-z]+_?$", re.I)
 
 
@@ -49,6 +50,7 @@ class Submission:
     problem: str = ""           # why it cannot be graded at all
     lms_name: str | None = None  # a flat LMS file's original name (such files of one attempt merge)
     commit: str = ""            # the repository commit fetch-roster cloned, where it cloned one
+    lms_late: bool = False      # Canvas's LATE_ marker on a file of this submission (its own deadline)
 
     @property
     def folder_name(self) -> str:
@@ -148,6 +150,7 @@ def _entry(root: Path, entry: Path, workdir: Path) -> Submission | None:
         candidate = _candidate(student, entry, origin)
         candidate.attempt = attempt
         candidate.lms_name = original
+        candidate.lms_late = bool(_CANVAS_LATE.match(entry.stem))
         return candidate
     return None  # grade sheets, text receipts and other LMS by-products
 
@@ -178,6 +181,7 @@ def _merge_lms_files(student: str, group: list[Submission], workdir: Path) -> Su
     merged = _candidate(student, folder, ", ".join(c.origin for c in group))
     merged.attempt = group[0].attempt
     merged.modified = max(c.modified for c in group)
+    merged.lms_late = any(c.lms_late for c in group)
     return merged
 
 

@@ -8,6 +8,7 @@ workflow (.github/workflows/regrade.yml), runnable here as they run there.
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Container, Sequence
 from pathlib import Path
@@ -16,7 +17,10 @@ from . import shards
 from .arrays import EXECUTORS, ArrayOptions, grade_array
 from .batch import NOT_GRADED, BatchOptions, Outcome, finish, grade_all, plan
 from .discover import Submission
+from .github_comments import DEFAULT_API, ApiError
 from .gpus import visible_gpus, worker_slots
+from .term.course_file import CourseFileError
+from .term.submission_times import owner_of
 
 GradeClassMain = Callable[[list[str]], int]   # the instructor CLI's ``main``, run on an argv
 
@@ -58,9 +62,11 @@ def check_engine(args: argparse.Namespace) -> str:
 
 
 def _selected(args: argparse.Namespace, submissions: Sequence[Submission]) -> set[str] | None:
+    """This shard's students; a student's later snapshot (``alice@late``) goes with its student."""
     if args.shard is None:
         return None
-    return shards.in_shard([s.student for s in submissions], args.shard, args.shards)
+    chosen = shards.in_shard({owner_of(s.student) for s in submissions}, args.shard, args.shards)
+    return {s.student for s in submissions if owner_of(s.student) in chosen}
 
 
 def _merge_only(submissions: Sequence[Submission], out: str | Path, options: BatchOptions,
@@ -94,13 +100,20 @@ def grade_outcomes(args: argparse.Namespace, submissions: Sequence[Submission], 
 
 def fetch_roster(args: argparse.Namespace) -> int:
     try:
-        failed = shards.fetch_repositories(args.roster, args.shard, args.shards, args.into)
-    except shards.RosterError as error:
+        if args.course:   # as of each student's deadline, from GitHub's push record (ROSTER_TOKEN)
+            from .term.deadline_snapshots import fetch_for_course
+
+            failed = fetch_for_course(args.roster, args.shard, args.shards, args.into, args.course, args.api_url,
+                                      os.environ.get("ROSTER_TOKEN", ""))
+        else:
+            failed = shards.fetch_repositories(args.roster, args.shard, args.shards, args.into)
+    except (shards.RosterError, CourseFileError, ApiError) as error:
         print(f"fetch-roster: {error}", file=sys.stderr)
         return 2
     for entry, problem in failed:
         print(f"fetch-roster: could not clone {entry}: {problem}", file=sys.stderr)
-    print(f"shard {args.shard}/{args.shards}: {len(list(Path(args.into).iterdir()))} repositories in {args.into}")
+    fetched = [p for p in Path(args.into).iterdir() if not p.name.startswith(".")]   # not the times record
+    print(f"shard {args.shard}/{args.shards}: {len(fetched)} folders in {args.into}")
     return 0
 
 
@@ -112,7 +125,8 @@ def merge_shards(args: argparse.Namespace, grade_class_main: GradeClassMain) -> 
     copied = shards.collect(args.shard_outputs, out, None if roster.is_dir() else class_folder)
     print(f"merged {copied} student folders from {len(args.shard_outputs)} shards", file=sys.stderr)
     argv = ["grade-class", str(class_folder), "--out", str(out), "--merge-only", "--format", args.format,
-            "--pytest-args", args.pytest_args, *(["--allow-unsandboxed"] if args.allow_unsandboxed else [])]
+            "--pytest-args", args.pytest_args, *(["--allow-unsandboxed"] if args.allow_unsandboxed else []),
+            *(["--course", args.course] if args.course else [])]
     return grade_class_main(argv)
 
 
@@ -123,6 +137,9 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     fetch.add_argument("--shard", type=int, required=True)
     fetch.add_argument("--shards", type=int, required=True)
     fetch.add_argument("--into", required=True, help="folder to clone into, one sub-folder per repository")
+    fetch.add_argument("--course", default=None, help="course.toml: fetch each repository as of its student's "
+                                                      "deadline, and the late work before the cutoff")
+    fetch.add_argument("--api-url", default=DEFAULT_API, help="GitHub's REST API, for the push record")
     fetch.set_defaults(handler=fetch_roster)
 
     merge = commands.add_parser("merge-shards", help="merge shards' results into one gradebook")
@@ -132,4 +149,5 @@ def add_commands(commands: "argparse._SubParsersAction[argparse.ArgumentParser]"
     merge.add_argument("--format", choices=formats, default="md")
     merge.add_argument("--pytest-args", default="", help="as the shards were given (part of the cache key)")
     merge.add_argument("--allow-unsandboxed", action="store_true", help="as the shards were given")
+    merge.add_argument("--course", default=None, help="course.toml: the deadline columns and penalties")
     merge.set_defaults(handler=lambda args: merge_shards(args, grade_class_main))

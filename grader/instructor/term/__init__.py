@@ -1,0 +1,1 @@
+"""Running a term: deadlines and late work, written answers, overrides and exports."""
