@@ -162,6 +162,18 @@ def pytest_sessionfinish(session, exitstatus):
     path = config.getoption("--results", default=None)
     if path:
         write_results(path, gradescope_json(record))
+        _write_receipt(Path(path).parent, record, _submission_path(config))
+
+
+def _write_receipt(folder, record, submission):
+    """The student's receipt beside results.json (``receipt.py``); never a reason to fail grading."""
+    from . import receipt
+    from .notebooks import notebooks_under
+
+    try:
+        receipt.write(folder, receipt.build(record, notebooks_under(submission), submission))
+    except OSError as error:
+        warnings.warn(f"no receipt written: {error}", stacklevel=1)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

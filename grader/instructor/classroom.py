@@ -76,6 +76,14 @@ def job_summary(run: GradedRun | None, error: str = "", heading: str = TITLE) ->
     return "\n".join(lines) + "\n"
 
 
+def receipt_section(folder: Path) -> str:
+    """The receipt ``pytest grader`` left beside results.json, for the run's summary ("" if none)."""
+    from ..receipt import read, text
+
+    receipt = read(folder)
+    return "" if receipt is None else f"\n### Receipt (keep it: it names the files graded)\n\n```\n{text(receipt)}```\n"
+
+
 def append(path: str | None, text: str) -> None:
     if path:
         with open(path, "a", encoding="utf-8") as handle:
@@ -115,7 +123,7 @@ def ci_report(args: argparse.Namespace) -> int:
     else:
         print(f"grading did not finish: {error}")
     print(points_line(run))
-    append(args.summary, job_summary(run, error, args.heading))
+    append(args.summary, job_summary(run, error, args.heading) + receipt_section(Path(args.results).parent))
     set_output(args.output, "result", encode(classroom_result(run, error)))
     if args.feedback:
         submitted = sorted(Path(args.submission).rglob("*.ipynb")) if args.submission else []
