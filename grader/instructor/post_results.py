@@ -80,7 +80,7 @@ def for_a_comment(feedback: str) -> str:
 def comment_body(row: dict[str, str], feedback: str) -> str:
     """The score line, then the feedback report, cut to fit a comment with a note saying so."""
     feedback = for_a_comment(feedback)
-    head = (f"{MARKER}\n## Grade of record\n\n{score_line(row)}\n\n"
+    head = (f"{MARKER}\n## Grade of record\n\n{for_a_comment(score_line(row))}\n\n"
             f"Graded by the course's grader with every check, hidden ones included, at commit "
             f"`{row['commit'][:12]}`. This comment is updated if the class is graded again.\n\n---\n\n")
     body = head + feedback.strip() + "\n"
