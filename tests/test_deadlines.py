@@ -296,6 +296,16 @@ def test_each_student_is_graded_as_of_their_deadline_and_a_moved_due_date_regrad
     assert bob["deadline"] == "2026-10-18T23:59-04:00"
     assert all(row["cached"] == "yes" for row in moved.values())
 
+    # and back, through `gradebook CLASS_OUT --course`: from the output folder alone
+    course.write_text(_course_text("2026-10-15T23:59:00"))
+    assert main(["gradebook", str(out), "--course", str(course)]) == 0
+    back = _gradebook(out)
+    assert sorted(back) == sorted(book)
+    alice = back["org-hw2-alice"]
+    assert [alice[k] for k in ("penalty", "final_score", "late_commit")] == ["2", "8", commits["alice"][1]]
+    assert [back["org-hw2-carol"][k] for k in ("penalty", "final_score")] == ["1", "9"]
+    assert back["org-hw2-bob"]["deadline"] == "2026-10-17T23:59-04:00"
+
 
 def test_an_extension_for_a_student_not_in_the_roster_stops_fetch_roster_with_its_line(roster, capsys):
     base, _, _ = roster

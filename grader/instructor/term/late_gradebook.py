@@ -15,7 +15,15 @@ from zoneinfo import ZoneInfo
 from ... import receipt
 from .course_file import Course
 from .late_policy import Candidate, assess, counted
-from .submission_times import LATE_SUFFIX, SubmissionTime, read_roster_times, submission_time
+from .submission_times import (
+    LATE_SUFFIX,
+    SubmissionTime,
+    owner_of,
+    read_roster_times,
+    store_time,
+    stored_time,
+    submission_time,
+)
 
 if TYPE_CHECKING:
     from ..batch import Outcome
@@ -74,20 +82,57 @@ def _row(course: Course, owner: str, group: list[tuple["Outcome", SubmissionTime
 
 def apply_course(course: Course | None, outcomes: Sequence["Outcome"],
                  class_folder: Path) -> tuple[list["Outcome"], Rows]:
-    """(the outcomes that get a gradebook row, {student: deadline columns}); writes each receipt.
-    Without a course file every outcome keeps its row and only the receipts are written."""
+    """(the outcomes that get a gradebook row, {student: deadline columns}); keeps each snapshot's
+    time in its folder and writes its receipt. Without a course file every outcome keeps its row."""
     roster = read_roster_times(class_folder)
     zone = course.zone if course else ZoneInfo("UTC")
-    groups: dict[str, list[tuple[Outcome, SubmissionTime]]] = {}
+    times: dict[str, SubmissionTime] = {}
     for outcome in outcomes:
-        time = submission_time(outcome.submission, roster, zone)
-        groups.setdefault(_owner(outcome, time), []).append((outcome, time))
+        time = times[outcome.student] = submission_time(outcome.submission, roster, zone)
+        store_time(outcome.folder, outcome.student, time)
         if outcome.run is not None:
             _receipt(outcome, time, zone)
     if course is None:
         return list(outcomes), {}
+    return deadline_rows(course, outcomes, times)
+
+
+def deadline_rows(course: Course, outcomes: Sequence["Outcome"],
+                  times: dict[str, SubmissionTime]) -> tuple[list["Outcome"], Rows]:
+    """Fold each student's snapshots into their row: (outcomes shown, {student: deadline columns})."""
+    groups: dict[str, list[tuple[Outcome, SubmissionTime]]] = {}
+    for outcome in outcomes:
+        time = times.get(outcome.student) or SubmissionTime(None, "unknown", note="no time recorded")
+        groups.setdefault(_owner(outcome, time), []).append((outcome, time))
     rows = {owner: _row(course, owner, group) for owner, group in groups.items()}
     return [o for o in outcomes if not o.student.endswith(LATE_SUFFIX) or _owner_missing(o, groups)], rows
+
+
+def apply_stored(course_path: str | Path, outcomes: Sequence["Outcome"], out: Path) -> tuple[list["Outcome"], Rows]:
+    """``gradebook CLASS_OUT --course``: the deadline columns from the times and results stored in
+    ``out`` alone (later snapshots, which have no gradebook row, found by their stored time)."""
+    from ..batch import ERROR, GRADED, RESULTS, Outcome
+    from ..discover import Submission
+    from ..results import ResultsError, load
+
+    course = load_for_class(course_path, [o.student for o in outcomes])
+    shown = {o.student for o in outcomes}
+    times: dict[str, SubmissionTime] = {}
+    later: list[Outcome] = []
+    for folder in sorted((out / "students").iterdir()) if (out / "students").is_dir() else []:
+        found = stored_time(folder)
+        if found is None:
+            continue
+        student, times[student] = found
+        if student in shown or not student.endswith(LATE_SUFFIX) or owner_of(student) not in shown:
+            continue
+        outcome = Outcome(Submission(student, folder, folder.name, commit=found[1].commit), folder, GRADED, cached=True)
+        try:
+            outcome.run = load(folder / RESULTS)
+        except ResultsError as error:
+            outcome.status, outcome.problem = ERROR, str(error)
+        later.append(outcome)
+    return deadline_rows(course, [*outcomes, *later], times)
 
 
 def _owner_missing(outcome: "Outcome", groups: dict[str, list[tuple["Outcome", SubmissionTime]]]) -> bool:
@@ -111,6 +156,5 @@ def _receipt(outcome: "Outcome", time: SubmissionTime, zone: ZoneInfo) -> None:
 def load_for_class(path: str | Path, students: Sequence[str]) -> Course:
     """The course file with its extensions checked against the class (``CourseFileError`` if bad)."""
     from .course_file import load_course
-    from .submission_times import owner_of
 
     return load_course(path, {owner_of(student) for student in students})

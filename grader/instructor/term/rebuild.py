@@ -7,16 +7,24 @@ folder's last ``gradebook.csv``, each one's points from ``students/<name>/result
 
 import argparse
 import csv
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ...hidden_visibility import DEFAULT, SETTINGS
 from ..batch import ERROR, GRADED, PROBLEMS, RESULTS, Outcome, student_folders
 from ..discover import Submission
 from ..feedback import FORMATS, write_report
 from ..gradebook import write_gradebook
 from ..results import ResultsError, load
+from .course_file import CourseFileError
+from .late_gradebook import FIELDS as DEADLINE_FIELDS
+from .late_gradebook import apply_stored
+from .manual_store import StoreError
 from .overrides import OverridesError, apply_overrides, read_overrides
+from .rubrics import RubricError
+from .written_step import written_class
 
 
 class StoredClassError(Exception):
@@ -65,6 +73,17 @@ def stored_outcomes(out: str | Path) -> tuple[list[Outcome], dict[str, list[str]
     return outcomes, identical, similar
 
 
+def stored_visibility(folder: Path) -> str:
+    """When the stored results.json lets Gradescope show hidden checks, so the feedback written again
+    says the same (the default where it has none)."""
+    try:
+        tests = json.loads((folder / RESULTS).read_text(encoding="utf-8")).get("tests", [])
+        shown = {t.get("visibility") for t in tests if isinstance(t, dict)} & set(SETTINGS)
+    except (OSError, ValueError, AttributeError):
+        return DEFAULT
+    return str(shown.pop()) if len(shown) == 1 else DEFAULT
+
+
 def check_overrides(path: str | Path, students: Sequence[str]) -> None:
     """Read the overrides file now, before anything is graded, so a typo costs no grading time."""
     read_overrides(path, students)
@@ -86,13 +105,17 @@ def rebuild(args: argparse.Namespace) -> int:
         outcomes, identical, similar = stored_outcomes(out)
         if args.overrides:
             apply_to_outcomes(outcomes, args.overrides)
-    except (StoredClassError, OverridesError) as error:
+        shown, deadlines = apply_stored(args.course, outcomes, out) if args.course else (outcomes, {})
+        written = written_class(out)   # the written questions' stored manual scores (term/written_step.py)
+    except (StoredClassError, OverridesError, CourseFileError, StoreError, RubricError) as error:
         print(f"gradebook: {error}", file=sys.stderr)
         return 2
     for outcome in outcomes:
         write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
-                     problem=outcome.problem)
-    path = write_gradebook(outcomes, out / "gradebook.csv", identical, similar)
+                     problem=outcome.problem, hidden_checks=stored_visibility(outcome.folder),
+                     extra=written.feedback(outcome.student))
+    path = write_gradebook(shown, out / "gradebook.csv", identical, similar, deadlines,
+                           DEADLINE_FIELDS if args.course else ())   # penalties from stored times
     print(f"gradebook: {path} ({len(outcomes)} students, from stored results; nothing graded)")
     return 0
 
@@ -102,6 +125,8 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
                                                     "stored results, with overrides (grades nothing)")
     command.add_argument("class_out", help="the --out folder of grade-class")
     add_overrides_option(command)
+    command.add_argument("--course", default=None, help="course.toml: recompute every late penalty (moved due "
+                                                        "date, new extension) from stored times and results")
     command.add_argument("--format", choices=FORMATS, default="md", help="feedback report format (default md)")
     command.set_defaults(handler=rebuild)
 

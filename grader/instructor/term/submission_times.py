@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 TIMES_FILE = ".roster-times-{shard}.json"   # one per fetch-roster shard: merging shards keeps them all
 LATE_SUFFIX = "@late"                       # a roster student's later snapshot, graded beside the on-time one
+STORED_TIME = "submission-time.json"        # beside a graded snapshot's results.json, in the output folder
 BLACKBOARD_SOURCE = "Blackboard attempt time (file name, course time zone)"
 FILE_SOURCE = "newest file time in the submission (LMS export or folder)"
 
@@ -50,25 +51,52 @@ def read_roster_times(class_folder: Path) -> dict[str, SubmissionTime]:
         except (OSError, ValueError):
             continue
         for student, entry in (data.items() if isinstance(data, dict) else []):
-            if not isinstance(entry, dict):
-                continue
-            at = entry.get("submitted_at")
-            try:
-                when = datetime.fromisoformat(at) if isinstance(at, str) and at else None
-            except ValueError:
-                when = None
-            found[student] = SubmissionTime(when, str(entry.get("source", "")), str(entry.get("commit", "")),
-                                            str(entry.get("owner", "")), str(entry.get("note", "")))
+            time = _from_dict(entry)
+            if time is not None:
+                found[student] = time
     return found
+
+
+def _as_dict(time: SubmissionTime) -> dict[str, str]:
+    return {"submitted_at": time.at.astimezone(timezone.utc).isoformat() if time.at else "",
+            "source": time.source, "commit": time.commit, "owner": time.owner, "note": time.note}
+
+
+def _from_dict(entry: object) -> SubmissionTime | None:
+    if not isinstance(entry, dict):
+        return None
+    at = entry.get("submitted_at")
+    try:
+        when = datetime.fromisoformat(at) if isinstance(at, str) and at else None
+    except ValueError:
+        when = None
+    return SubmissionTime(when, str(entry.get("source", "")), str(entry.get("commit", "")),
+                          str(entry.get("owner", "")), str(entry.get("note", "")))
 
 
 def write_roster_times(into: Path, shard: int, times: dict[str, SubmissionTime]) -> Path:
     path = into / TIMES_FILE.format(shard=shard)
-    payload = {student: {"submitted_at": t.at.astimezone(timezone.utc).isoformat() if t.at else "",
-                         "source": t.source, "commit": t.commit, "owner": t.owner, "note": t.note}
-               for student, t in sorted(times.items())}
+    payload = {student: _as_dict(t) for student, t in sorted(times.items())}
     path.write_text(json.dumps(payload, indent=1) + "\n", encoding="utf-8")
     return path
+
+
+def store_time(folder: Path, student: str, time: SubmissionTime) -> None:
+    """Keep a graded snapshot's time in its output folder, so ``gradebook CLASS_OUT --course``
+    recomputes penalties from the output folder alone."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / STORED_TIME).write_text(json.dumps({"student": student, **_as_dict(time)}, indent=1) + "\n",
+                                      encoding="utf-8")
+
+
+def stored_time(folder: Path) -> tuple[str, SubmissionTime] | None:
+    """(student, time) that ``store_time`` kept in ``folder``, or None."""
+    try:
+        data = json.loads((folder / STORED_TIME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    time = _from_dict(data)
+    return (str(data["student"]), time) if time is not None and isinstance(data.get("student"), str) else None
 
 
 def lms_time(submission: "Submission", zone: ZoneInfo) -> SubmissionTime:
