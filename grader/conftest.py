@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from .hidden_visibility import DEFAULT, SETTINGS
 from .items import ITEMS
 from .kernel import ExecutionLimits
 from .library_location import library_mismatch
@@ -27,6 +28,8 @@ def pytest_addoption(parser):
     group.addoption("--submission", default=None,
                     help="notebook or folder of notebooks to grade (default: assignment/)")
     group.addoption("--results", default=None, help="write Gradescope-style results.json here")
+    group.addoption("--hidden-visibility", choices=SETTINGS, default=DEFAULT,
+                    help="when Gradescope shows hidden checks: after_published (default) or after_due_date")
     group.addoption("--cell-timeout", type=float, default=60.0, help="seconds per notebook cell (default 60)")
     group.addoption("--total-budget", type=float, default=900.0, help="seconds per notebook (default 900)")
     group.addoption("--kernel-memory", type=float, default=6.0, help="GiB of memory per kernel (default 6)")
@@ -161,7 +164,7 @@ def pytest_sessionfinish(session, exitstatus):
         execution_seconds=grading.execution_seconds if grading is not None else 0.0)
     path = config.getoption("--results", default=None)
     if path:
-        write_results(path, gradescope_json(record))
+        write_results(path, gradescope_json(record, hidden_visibility=config.getoption("--hidden-visibility")))
         _write_receipt(Path(path).parent, record, _submission_path(config))
 
 

@@ -6,6 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .hidden_visibility import DEFAULT, checked
 from .record import GradingRecord, apportioned, exact
 
 
@@ -16,10 +17,13 @@ def as_record(record_or_results, execution_time=0.0, notes=(), error=None, sandb
     return GradingRecord(list(record_or_results), list(notes), error or "", sandbox or "", execution_time)
 
 
-def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None):
+def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None, sandbox=None,
+                    hidden_visibility=DEFAULT):
     """Gradescope's results.json, with the record (hidden checks' feedback left out) in
-    ``extra_data.record``; ``extra_data.sandbox`` says whether every kernel ran confined."""
+    ``extra_data.record``; ``extra_data.sandbox`` says whether every kernel ran confined. Hidden
+    checks get ``hidden_visibility`` (hidden_visibility.py: the course's choice, said in every report)."""
     record = as_record(record_or_results, execution_time, notes, error, sandbox)
+    hidden_visibility = checked(hidden_visibility)
     tests = []
     scores = apportioned(r.points for r in record.checks)   # they add up to the total, as Gradescope adds them
     maxima = apportioned(r.max_points for r in record.checks)
@@ -27,7 +31,7 @@ def gradescope_json(record_or_results, execution_time=0.0, notes=(), error=None,
         output = f"**{r.label}**" if r.secret else f"**{r.label}**\n\n{r.feedback}".strip()
         test = {"name": r.name, "score": score, "max_score": max_score,
                 "status": "passed" if r.passed else "failed", "output": output,
-                "output_format": "md", "visibility": "after_published" if r.hidden else "visible",
+                "output_format": "md", "visibility": hidden_visibility if r.hidden else "visible",
                 # exact shares, so tools that add the checks up again get the item's total exactly
                 "extra_data": {"points": str(exact(r.points)), "max_points": str(exact(r.max_points))}}
         if r.skipped:

@@ -134,7 +134,7 @@ def test_markdown_report_has_items_counterexamples_notes_and_curves(tmp_path):
     assert "| 7.2 | corr2d | 1 / 4 | failed |" in text and "| 7.5 | pool2d | 4 / 4 | ok |" in text
     assert "`corr2d(tensor([[1.]]), tensor([[2.]]))`" in text
     assert "test accuracy after 10\\*\\*1 epochs**: skipped" in text and "needs a CUDA GPU" in text
-    assert "secret detail" not in text and "published after the deadline" in text
+    assert "secret detail" not in text and "on Gradescope it appears once the course publishes the grades" in text
     assert "cell 3 error: NameError" in text
     images = list((tmp_path / "alice" / "figures").glob("*.png"))
     assert len(images) == 1 and f"(figures/{images[0].name})" in text
