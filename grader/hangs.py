@@ -13,6 +13,7 @@ from collections.abc import Collection, Iterable
 
 AFTER_A_HANG = 2.0          # seconds per cell once a graded function has hung in this kernel
 PROBE_AFTER_A_HANG = 3.0    # seconds per probe of a function that hung in a cell
+ALREADY_HUNG = "which had already hung in an earlier cell"   # the notes give such cells one line
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _FRAME = re.compile(r", in (\w+)\(")
 
@@ -41,7 +42,7 @@ class Hangs:
         if name is None:
             return f"stopped after {seconds:g} s"
         if name in self.found:
-            return f"stopped after {seconds:g} s in `{name}`, which had already hung in an earlier cell"
+            return f"stopped after {seconds:g} s in `{name}`, {ALREADY_HUNG}"
         self.found[name] = seconds
         return (f"stopped after {seconds:g} s in `{name}` (an endless loop?); later cells get {AFTER_A_HANG:g} s "
                 f"each and the grader's calls of `{name}` {PROBE_AFTER_A_HANG:g} s")

@@ -14,6 +14,7 @@ from .cell_failures import CellFailure, cell_failure, data_note, needs_missing_d
 from .cell_names import cells_named
 from .execution import ExecutionLimits, ExecutionReport
 from .handin import hand_in_notes
+from .hangs import ALREADY_HUNG
 from .items import ITEMS, kinds_for_kernel
 from .kernel_seam import KernelChannel, NotebookEntry
 from .kernel_side.contract import InventoryEntry
@@ -260,8 +261,13 @@ class GradingSession:
                               "was re-run without it", _only(cells), serious=True))
         if report.budget_exhausted:
             notes.append(note("budget", "the time budget ran out; later cells did not run", serious=True))
+        stopped = [cell for cell in report.failures() if cell.status != "error"]
+        again = [cell for cell in stopped if ALREADY_HUNG in cell.error]   # the same hang: one line for them all
         notes += [note("cell-status", f"{named([cell.index + 1])} {cell.status}: {cell.error}", cell.index + 1)
-                  for cell in report.failures() if cell.status != "error"]
+                  for cell in stopped if cell not in again]
+        for error in dict.fromkeys(cell.error for cell in again):
+            cells = [cell.index + 1 for cell in again if cell.error == error]
+            notes.append(note("cell-status", f"{named(cells)} timeout: {error}", _only(cells)))
         raised = [f for f in self.cell_failures() if f.notebook == label and f not in no_data]
         stubs = [f for f in raised if f.error.startswith("NotImplementedError")]
         notes += [Note("cell-error", f.note(), label, f.cell) for f in raised if f not in stubs]

@@ -150,10 +150,11 @@ def _loop_notebook(path, demo_cells):
 
 def _assert_one_hang_costs_little(table, notes, demo_cells, first, later):
     stopped = [note for note in notes if " timeout: stopped after " in note]
-    assert len(stopped) == demo_cells, notes
+    assert len(stopped) == 2, notes   # the first cell, then one line for the others: the same hang
     assert f"stopped after {first:g} s in `corr2d` (an endless loop?)" in stopped[0]
-    assert all(f"stopped after {later:g} s in `corr2d`, which had already hung in an earlier cell" in n
-               for n in stopped[1:])
+    assert f"stopped after {later:g} s in `corr2d`, which had already hung in an earlier cell" in stopped[1]
+    assert stopped[1].count("code cell") == 1 and "code cells" in stopped[1], stopped[1]
+    print("\n".join(stopped))
     points, _, statuses, feedback = table["corr2d"]
     assert points == 0 and set(statuses) == {"timed out"}, statuses
     assert len(set(feedback)) == 1 and f"had already run for {first:g} s" in feedback[0]   # probed once, not again
