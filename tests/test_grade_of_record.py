@@ -61,11 +61,17 @@ def _gradebook(folder):
 
 def _artifact(step, source, target):
     """upload-artifact's ``path`` list (a folder, then ``!folder/sub/`` exclusions) copied as the
-    next job would download it."""
+    next job would download it: hidden files left out unless the step sets include-hidden-files
+    (upload-artifact's default since v4.4)."""
     lines = [line.strip() for line in step["with"]["path"].splitlines() if line.strip()]
     left_out = [Path(line[1:]).name for line in lines if line.startswith("!")]
-    shutil.copytree(source, target, ignore=lambda folder, names: [n for n in names if
-                                                                   Path(folder) == Path(source) and n in left_out])
+    hidden = str(step["with"].get("include-hidden-files", False)).lower() == "true"
+
+    def ignored(folder, names):
+        return [n for n in names if (Path(folder) == Path(source) and n in left_out)
+                or (n.startswith(".") and not hidden)]
+
+    shutil.copytree(source, target, ignore=ignored)
 
 
 def _job_folder(path):
