@@ -167,3 +167,19 @@ def test_a_duplicated_roster_user_names_both_lines(course, capsys):
 def test_every_formula_start_is_guarded():
     assert [lms_formats.guarded(t) for t in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "Ann", "3")] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "Ann", "3"]
+
+
+def test_the_exported_grade_is_the_final_autograded_score_plus_the_written_points(tmp_path):
+    columns = ["student", "score", "max_score", "status", "overrides", "penalty", "final_score", "7.2 corr2d /4",
+               "7.1 7.1_written_1 /2 (written)", "written_score", "total_score", "total_max"]
+    with open(tmp_path / "gradebook.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        writer.writerow(["ann", "4", "4", "graded", "", "1", "3", "4", "1.5", "1.5", "5.5", "6"])
+    status = main(["export", str(tmp_path / "gradebook.csv"), "--to", "moodle", "--assignment", "HW2",
+                   "--out", str(tmp_path / "m.csv")])
+    assert status == 0 and _rows(tmp_path / "m.csv") == [["Email address", "HW2"], ["ann", "4.5"]]
+    assert main(["export", str(tmp_path / "gradebook.csv"), "--to", "long", "--out", str(tmp_path / "l.csv")]) == 0
+    assert _rows(tmp_path / "l.csv")[1:] == [["ann", "corr2d", "auto", "4", "4"],
+                                              ["ann", "7.1_written_1", "written", "1.5", "2"],
+                                              ["ann", "late penalty", "penalty", "-1", "0"]]

@@ -17,7 +17,7 @@ from ...items import WRITTEN
 from . import lms_formats
 from .canvas_gradebook import CanvasExportError, read_canvas_export
 from .classroom_roster import RosterEntry, RosterError, match, read_roster
-from .score_diff import ITEM_COLUMN
+from .score_diff import ITEM_COLUMN, grade_of, max_of
 
 TARGETS = ("canvas", "moodle", "blackboard", "long")
 
@@ -46,19 +46,12 @@ def _gradebook(class_out: Path) -> tuple[Path, list[dict[str, str]]]:
     return path, rows
 
 
-def _score(row: dict[str, str]) -> str | None:
-    for column in ("final_score", "score"):
-        if row.get(column):
-            return row[column]
-    return None
-
-
 def _max_score(rows: list[dict[str, str]]) -> str:
-    return next((row["max_score"] for row in rows if row.get("max_score")), "")
+    return next((max_of(row) for row in rows if max_of(row)), "")
 
 
 def _joined(rows: list[dict[str, str]], roster_path: str | None, problems: list[str]) -> list[Graded]:
-    graded = [Graded(row["student"], _score(row), row) for row in rows]
+    graded = [Graded(row["student"], grade_of(row), row) for row in rows]
     for student in graded:
         if student.score is None:
             problems.append(f"{student.student}: no score ({student.row.get('status') or 'not graded'}"
@@ -115,7 +108,7 @@ def _long(graded: list[Graded], rows: list[dict[str, str]]) -> str:
                 continue
             item = found[2]
             kind = "override" if item in overridden else "written" if item in WRITTEN else "auto"
-            lines.append((student.student, item, kind, points, column.rsplit("/", 1)[1]))
+            lines.append((student.student, item, kind, points, found[3]))
         if student.row.get("penalty") not in (None, "", "0"):
             lines.append((student.student, "late penalty", "penalty", f"-{student.row['penalty']}", "0"))
     return lms_formats.long_format(lines)

@@ -21,8 +21,8 @@ from ..batch import RESULTS, student_folders
 from ..discover import Submission
 from ..results import ResultsError, load
 
-ITEM_COLUMN = re.compile(r"^(\d+\.\d+) (\S+) /[\d.]+$")   # the gradebook's "7.2 corr2d /4"
-SCORE_COLUMNS = ("final_score", "score")                  # with a course file, the final score counts
+# the gradebook's "7.2 corr2d /4", and a written question's "7.1 7.1_written_1 /2 (written)"
+ITEM_COLUMN = re.compile(r"^(\d+\.\d+) (\S+) /([\d.]+)( \(written\))?$")
 
 
 class DiffInputError(Exception):
@@ -58,9 +58,24 @@ def _read_gradebook(path: Path) -> list[dict[str, str]]:
 def _standing(row: dict[str, str]) -> Standing:
     items = {f"{m[1]} {m[2]}": (value or "") for column, value in row.items() if column
              for m in [ITEM_COLUMN.match(column)] if m}
-    score = next((row[c] for c in SCORE_COLUMNS if row.get(c)), "")
+    score = grade_of(row) or ""
     return Standing(score, items, row.get("overrides", ""), row.get("penalty", ""), row.get("origin", ""),
                     row.get("commit", ""))
+
+
+def grade_of(row: dict[str, str]) -> str | None:
+    """The student's grade as the gradebook's columns make it: the autograded score after any late
+    penalty (``final_score``, else ``score``) plus the written points scored (``written_score``);
+    None when there is no score."""
+    base = row.get("final_score") or row.get("score") or ""
+    if not base:
+        return None
+    written = row.get("written_score") or ""
+    return f"{float(base) + float(written):g}" if written else base
+
+
+def max_of(row: dict[str, str]) -> str:
+    return row.get("total_max") or row.get("max_score") or ""
 
 
 def _add_folder_details(standing: Standing, folder: Path) -> None:
