@@ -60,13 +60,15 @@ def test_the_shipped_example_is_valid_and_means_what_it_says(tmp_path):
     (tmp_path / "course.toml").write_text(example.read_text())
     (tmp_path / "extensions.csv").write_text("student,due,extra_hours,reason\n"
                                              "classroom-org/hw2-alice,,48,medical note\n"
-                                             "classroom-org/hw2-bob,2026-10-20 12:00,,conference\n")
-    course = load_course(tmp_path / "course.toml", {"classroom-org-hw2-alice", "classroom-org-hw2-bob"})
+                                             "classroom-org/hw2-bob,2026-10-20 12:00,,conference\n"
+                                             "carol,2026-10-18,,a date alone is the end of that day\n")
+    course = load_course(tmp_path / "course.toml", {"classroom-org-hw2-alice", "classroom-org-hw2-bob", "carol"})
     assert course.due == DUE and course.grace == timedelta(minutes=15)
     assert course.late.period == timedelta(days=1) and course.late.cap == 0.5 and course.late.cutoff_hours == 120
     assert course.hidden_checks == "after_published"
     assert course.deadline_for("classroom-org-hw2-alice") == DUE + timedelta(hours=48)
     assert course.deadline_for("classroom-org-hw2-bob") == datetime(2026, 10, 20, 12, 0, tzinfo=ZONE)
+    assert course.deadline_for("carol") == datetime(2026, 10, 18, 23, 59, 59, tzinfo=ZONE)
     assert course.deadline_for("someone-else") == DUE
 
 

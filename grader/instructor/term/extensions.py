@@ -55,6 +55,8 @@ def _row(path: Path, line: int, row: dict[str, str], zone: ZoneInfo) -> Extensio
             due = datetime.fromisoformat(due_text)
         except ValueError:
             raise fail(f"{student}: due {due_text!r} is not a date and time such as 2026-10-17 23:59") from None
+        if len(due_text) == 10:   # a date alone: the end of that day, as in the course file
+            due = due.replace(hour=23, minute=59, second=59)
         due = due.astimezone(zone) if due.tzinfo else due.replace(tzinfo=zone)
         return Extension(student_key(student), due=due, reason=reason)
     try:
