@@ -25,6 +25,7 @@ from notebook_factory import write_notebook
 
 from grader.instructor import batch
 from grader.instructor.__main__ import main
+from grader.instructor.post_results import score_line
 from grader.instructor.term.course_file import CourseFileError, load_course
 from grader.instructor.term.late_policy import assess
 from grader.notebooks import notebooks_under
@@ -359,3 +360,11 @@ def test_without_a_push_record_the_forged_commit_date_is_all_there_is_and_it_say
     carol = json.loads(record.read_text())["org-hw2-carol"]
     assert carol["source"].startswith("commit date (written by the student's machine")
     assert "no push record" in carol["note"]
+
+
+def test_the_posted_grade_of_record_shows_the_late_policys_final_score():
+    row = {"score": "6", "max_score": "10", "percent": "60.0", "status": "graded", "final_score": "8",
+           "counted": "latest (commit 0123456789ab)", "hours_late": "30.00", "penalty": "2"}
+    assert score_line(row) == ("**6 / 10 points** (60.0%); after the late policy, **8 / 10** "
+                               "(latest (commit 0123456789ab): 30.00 h late, penalty 2)")
+    assert score_line({**row, "final_score": "6"}) == "**6 / 10 points** (60.0%)"

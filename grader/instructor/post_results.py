@@ -67,6 +67,9 @@ def score_line(row: dict[str, str]) -> str:
         return f"**Not scored** ({status}: {problem})" if problem else f"**Not scored** ({status})"
     percent = f" ({row['percent']}%)" if row.get("percent") else ""
     line = f"**{row['score']} / {row['max_score']} points**{percent}"
+    if row.get("final_score") and row["final_score"] != row["score"]:   # the course file's late policy
+        line += (f"; after the late policy, **{row['final_score']} / {row['max_score']}** "
+                 f"({row.get('counted', '')}: {row.get('hours_late') or 0} h late, penalty {row.get('penalty') or 0})")
     return f"{line}, {status}: {problem}" if problem else line
 
 
