@@ -155,8 +155,8 @@ def _push(at, head, ref="refs/heads/main"):
 class _GitHub:
     """GitHub's events and actions-runs endpoints on 127.0.0.1, recording each request's path and token."""
 
-    def __init__(self, events):
-        self.events, self.requests = events, []
+    def __init__(self, events, runs=None):
+        self.events, self.runs, self.requests = events, runs or {}, []
 
     def __enter__(self):
         state = self
@@ -173,7 +173,10 @@ class _GitHub:
                 elif found[2] == "events":
                     payload, status = list(reversed(state.events.get(found[1], []))), 200   # newest first
                 else:
-                    payload, status = {"total_count": 0, "workflow_runs": []}, 200
+                    sha = re.search(r"head_sha=([0-9a-f]+)", self.path)[1]
+                    runs = [{"head_sha": sha, "created_at": at, "event": "push"}
+                            for at in state.runs.get(found[1], {}).get(sha, [])]
+                    payload, status = {"total_count": len(runs), "workflow_runs": runs}, 200
                 data = json.dumps(payload).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -368,3 +371,22 @@ def test_the_posted_grade_of_record_shows_the_late_policys_final_score():
     assert score_line(row) == ("**6 / 10 points** (60.0%); after the late policy, **8 / 10** "
                                "(latest (commit 0123456789ab): 30.00 h late, penalty 2)")
     assert score_line({**row, "final_score": "6"}) == "**6 / 10 points** (60.0%)"
+
+
+def test_where_the_push_events_have_aged_out_the_auto_grade_runs_date_the_commits(tmp_path, monkeypatch):
+    early, late = _repository(tmp_path / "org" / "hw2-erin", [(6, None), (9, None)])
+    stamp = {sha: [_push(DUE + timedelta(hours=h), sha)["created_at"]] for h, sha in ((-1, early), (2, late))}
+    (tmp_path / "roster.txt").write_text(f"{tmp_path / 'org' / 'hw2-erin'}\n")
+    (tmp_path / "extensions.csv").write_text("student,due,extra_hours,reason\n")
+    (tmp_path / "course.toml").write_text(_course_text("2026-10-15T23:59:00"))
+    monkeypatch.setenv("ROSTER_TOKEN", TOKEN)
+    with _GitHub({}, {"org/hw2-erin": stamp}) as api:
+        assert main(["fetch-roster", str(tmp_path / "roster.txt"), "--shard", "0", "--shards", "1",
+                     "--into", str(tmp_path / "class"), "--course", str(tmp_path / "course.toml"),
+                     "--api-url", api.url]) == 0
+    (record,) = (tmp_path / "class").glob(".roster-times-*.json")
+    times = json.loads(record.read_text())
+    assert times["org-hw2-erin"]["commit"] == early and times["org-hw2-erin@late"]["commit"] == late
+    assert times["org-hw2-erin@late"]["source"].startswith("GitHub auto-grade run")
+    arrived = datetime.fromisoformat(times["org-hw2-erin@late"]["submitted_at"])
+    assert arrived == DUE + timedelta(hours=2)
