@@ -7,8 +7,11 @@ due date has passed (``after_due_date``). results.json's ``visibility`` and the 
 from the same setting, so what a student reads matches what Gradescope does.
 """
 
+from pathlib import Path
+
 SETTINGS = ("after_published", "after_due_date")   # Gradescope's own names for the two moments
 DEFAULT = "after_published"
+FILE_NAME = "hidden-visibility.txt"   # in the Gradescope autograder's source, where the course chose otherwise
 _WHEN = {"after_published": "once the course publishes the grades",
          "after_due_date": "after the due date"}
 
@@ -18,6 +21,15 @@ def checked(setting: str) -> str:
     if setting not in SETTINGS:
         raise ValueError(f"hidden checks' visibility must be {' or '.join(SETTINGS)}, got {setting!r:.40}")
     return setting
+
+
+def stored_setting(folder: Path) -> str:
+    """The setting written in ``folder`` (the autograder's source), or the default."""
+    try:
+        text = (folder / FILE_NAME).read_text(encoding="utf-8").strip()
+    except OSError:
+        return DEFAULT
+    return text if text in SETTINGS else DEFAULT
 
 
 def when_shown(setting: str = DEFAULT) -> str:

@@ -2,6 +2,7 @@
 a student reads (feedback report, docs/students.md); without a course file both say the default."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,18 @@ def test_the_settings_are_gradescopes_names_everywhere():
     pytest_addoption(options)
     flag = options.seen["--hidden-visibility"]
     assert tuple(flag["choices"]) == hidden_visibility.SETTINGS and flag["default"] == "after_published"
+
+
+def test_the_gradescope_zip_carries_the_course_setting_to_run_autograder(tmp_path, capsys):
+    _course(tmp_path, "after_due_date")
+    zipped = tmp_path / "autograder.zip"
+    assert main(["gradescope", "--out", str(zipped), "--course", str(tmp_path / "course.toml")]) == 0
+    with zipfile.ZipFile(zipped) as archive:
+        assert archive.read(hidden_visibility.FILE_NAME).decode().strip() == "after_due_date"
+        archive.extract(hidden_visibility.FILE_NAME, tmp_path / "source")
+    assert hidden_visibility.stored_setting(tmp_path / "source") == "after_due_date"   # what run_grading passes on
+    assert hidden_visibility.stored_setting(tmp_path / "nowhere") == "after_published"
+    (tmp_path / "default.toml").write_text('[deadline]\ndue = 2026-10-15\ntimezone = "UTC"\n')
+    assert main(["gradescope", "--out", str(zipped), "--force", "--course", str(tmp_path / "default.toml")]) == 0
+    with zipfile.ZipFile(zipped) as archive:
+        assert hidden_visibility.FILE_NAME not in archive.namelist()

@@ -16,7 +16,11 @@ from pathlib import Path
 
 from d2l.fashion_mnist_fetch import FILES, find_file, missing_files
 
+from ..hidden_visibility import DEFAULT as VISIBILITY_DEFAULT
+from ..hidden_visibility import FILE_NAME as VISIBILITY_FILE
+from ..hidden_visibility import checked
 from .fingerprint import ROOT
+from .term.course_file import CourseFileError, load_course
 
 SCRIPTS = Path(__file__).with_name("gradescope_files")
 SCRIPT_NAMES = ("setup.sh", "run_autograder")
@@ -76,8 +80,9 @@ def _add(archive: zipfile.ZipFile, path: Path, name: str, executable: bool = Fal
 
 
 def build_autograder(out: str | Path, data: str | Path | None = None, root: str | Path = ROOT,
-                     force: bool = False) -> list[str]:
-    """Write the autograder zip to ``out``; the names it holds, the scripts at its root."""
+                     force: bool = False, hidden_visibility: str = VISIBILITY_DEFAULT) -> list[str]:
+    """Write the autograder zip to ``out``; the names it holds, the scripts at its root. A
+    ``hidden_visibility`` other than the default is written beside them for ``run_autograder``."""
     out, root = Path(out), Path(root)
     if out.suffix != ".zip":
         raise GradescopeError(f"--out {out}: Gradescope takes a .zip file")
@@ -94,14 +99,18 @@ def build_autograder(out: str | Path, data: str | Path | None = None, root: str 
     with zipfile.ZipFile(partial, "w") as archive:
         for path, name, executable in entries:
             _add(archive, path, name, executable)
+        if checked(hidden_visibility) != VISIBILITY_DEFAULT:
+            archive.writestr(VISIBILITY_FILE, hidden_visibility + "\n")
     partial.replace(out)
-    return [name for _, name, _ in entries]
+    extra = [VISIBILITY_FILE] if hidden_visibility != VISIBILITY_DEFAULT else []
+    return [name for _, name, _ in entries] + extra
 
 
 def gradescope_command(args: argparse.Namespace) -> int:
     try:
-        written = build_autograder(args.out, args.data, force=args.force)
-    except GradescopeError as error:
+        visibility = load_course(args.course).hidden_checks if args.course else VISIBILITY_DEFAULT
+        written = build_autograder(args.out, args.data, force=args.force, hidden_visibility=visibility)
+    except (GradescopeError, CourseFileError) as error:
         print(f"gradescope: {error}", file=sys.stderr)
         return 2
     data = "with Fashion-MNIST" if args.data else "without Fashion-MNIST (setup.sh downloads it)"
@@ -117,4 +126,6 @@ def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]")
     command.add_argument("--data", default=None,
                          help="a folder with the four Fashion-MNIST files to bundle (default: setup.sh downloads them)")
     command.add_argument("--force", action="store_true", help="replace --out if it exists")
+    command.add_argument("--course", default=None,
+                         help="course.toml: its [visibility] hidden_checks decides when Gradescope shows hidden checks")
     command.set_defaults(handler=gradescope_command)

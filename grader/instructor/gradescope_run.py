@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..hidden_visibility import stored_setting
 from ..report import write_results
 from .gradescope_metadata import read_metadata, staff_lines
 
@@ -97,7 +98,7 @@ def run_grading(python: str, source: Path, submission: Path, results: Path, env:
                 user: pwd.struct_passwd | None, timeout: float) -> tuple[int | None, str]:
     """(pytest's exit status or None on timeout, its output); the whole process group ends on timeout."""
     command = [python, "-m", "pytest", "grader", "-p", "no:cacheprovider", "--submission", str(submission),
-               "--results", str(results)]
+               "--results", str(results), "--hidden-visibility", stored_setting(source)]   # as the zip was built
     identity: dict[str, Any] = {}
     if user is not None:
         identity = {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
