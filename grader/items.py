@@ -56,6 +56,38 @@ ITEMS = {row[0]: Item(*row) for row in _ROWS}
 SECTIONS = sorted({item.section for item in ITEMS.values()}, key=lambda s: tuple(int(p) for p in s.split(".")))
 
 
+@dataclass(frozen=True)
+class WrittenItem:
+    """A written question: a person scores it from its rubric (grader/instructor/term/rubrics/),
+    so it is never a check of ``pytest grader`` and stays out of ``ITEMS``, its maxima and the
+    "N of 23 items done" count; ``grade-class`` collects it (docs/instructors.md, "Written answers")."""
+    name: str
+    section: str
+    points: float
+    opening: str       # the question's first words as the notebook prints them: how its cell is found
+    kind: str = "written"
+
+
+_WRITTEN_ROWS = [
+    # name             section points  the question's opening words (after its marker)
+    ("7.1_written_1", "7.1", 2, "In a few sentences of your own: why do translation invariance and locality"),
+    ("7.1_written_2", "7.1", 2, "Take $\\Delta = 0$ in the channel equation above."),
+    ("7.2_written_1", "7.2", 3, "Describe the three outputs above. Does $\\mathbf{K}$ still find the diagonal edges?"),
+    ("7.2_written_2", "7.2", 2, "Why did the kernel learned by `learn_kernel` come out close to"),
+    ("7.3_written_1", "7.3", 2, "For the last layer above ($3 \\times 5$ kernel, padding $(0, 1)$, stride $(3, 4)$"),
+    ("7.3_written_2", "7.3", 2, "What does a stride larger than 1 save in computation"),
+    ("7.4_written_1", "7.4", 3, "A convolutional layer maps a $c_i \\times h \\times w$ input to a"),
+    ("7.4_written_2", "7.4", 2, "In your own words: what do channels add to a convolutional network"),
+    ("7.5_written_1", "7.5", 2, "Max-pooling cannot be written as a convolution in the same way."),
+    ("7.6_written_1", "7.6", 2, "Compare the curves and the final validation accuracy of `LeNet` and `ModernLeNet`"),
+    ("8.2_written_1", "8.2", 2, "The layer summaries of VGG-11, VGG-16 and VGG-19 list exactly the same"),
+    ("8.6_written_1", "8.6", 2, "In your own words: why do residual connections make very deep networks"),
+    ("8.6_written_2", "8.6", 2, "Why does only the first block of a stage (and not the first stage) need"),
+]
+
+WRITTEN = {row[0]: WrittenItem(*row) for row in _WRITTEN_ROWS}
+
+
 def kinds_for_kernel():
     """Every name (aliases too) the kernel agent should watch, with the kind it must bind."""
     kinds = {}
