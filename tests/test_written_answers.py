@@ -137,11 +137,24 @@ def test_an_answer_ends_at_the_next_code_cell_heading_or_question_and_a_heading_
     assert which_question("**Written question (not auto-graded).** Something this course never asked") is None
 
 
+def test_an_answer_written_in_the_question_cell_itself_counts():
+    nb = _starter()
+    cells = nb["cells"]
+    at = next(i for i, cell in enumerate(cells) if which_question("".join(cell["source"])))
+    asked = "".join(cells[at]["source"])
+    cells[at]["source"] = asked.replace(" ", "\n", 2) + "\n\n**Answer:** $\\mathbf{K}$ misses them."
+    questions = {WRITTEN["7.2_written_1"].name: asked}
+    [first, second] = answers_in_notebook(cells, "nb.ipynb", {}, questions)
+    assert first.status == ANSWERED and first.text == "**Answer:** $\\mathbf{K}$ misses them."
+    assert second.status == NO_ANSWER
+    assert answers_in_notebook(cells, "nb.ipynb", {}, {})[0].status == NO_ANSWER   # without the starter's text
+
+
 def test_a_broken_rubric_names_its_file_and_line(tmp_path):
     item = WRITTEN["7.5_written_1"]
     (tmp_path / f"{item.name}.toml").write_text('[[criterion]]\nid = "a"\npoints = 1\ntext = "x"\n\n'
                                                 '[[criterion]]\nid = "b"\npoints = -1\ntext = "y"\n')
-    with pytest.raises(RubricError, match=r"7\.5_written_1\.toml, line 6 \(criterion 2\): points must be a positive number; got -1"):
+    with pytest.raises(RubricError, match=r"7\.5_written_1\.toml, line 6 \(criterion 2\): points must be a positive"):
         read_rubric(item, tmp_path)
     (tmp_path / f"{item.name}.toml").write_text('[[criterion]]\nid = "a"\npoints = 1\ntext = "x"\n')
     with pytest.raises(RubricError, match="add up to 1 points but 7.5_written_1 is worth 2"):

@@ -4,7 +4,8 @@ A question is found by its text, not by its place: the Markdown cell that starts
 notebooks' marker and whose words (compared without case, spacing or punctuation) begin with
 the question's opening in ``grader/items.py``; a question the student reworded a little still
 matches. Its answer is the Markdown that follows, up to the next code cell, question or heading
-(a heading that says "answer" belongs to the answer). An answer that is empty, only the
+(a heading that says "answer" belongs to the answer), and anything written in the question's own
+cell after the question. An answer that is empty, only the
 "*Your answer:*" prompt, or the starter's own text is "no answer": scored 0 without a reader.
 """
 
@@ -109,8 +110,20 @@ def bare(text: str) -> str:
     return " ".join(_PROMPT.sub("", text, count=1).split())
 
 
-def answers_in_notebook(cells: list[Any], label: str, starter: dict[str, str] | None = None) -> list[Answer]:
-    """Every written question found in one notebook's cells, with its answer."""
+def _after_question(text: str, question: str) -> str:
+    """What a student wrote in the question's own cell after the question (as the starter asks it):
+    the words are matched one by one, so re-wrapping or spacing does not matter."""
+    asked = re.findall(r"[a-z0-9]+", question.lower())
+    words = list(re.finditer(r"[A-Za-z0-9]+", text))
+    if not asked or len(words) <= len(asked) or [w[0].lower() for w in words[:len(asked)]] != asked:
+        return ""
+    return text[words[len(asked) - 1].end():].lstrip(" \t.?!)*_$`").strip()
+
+
+def answers_in_notebook(cells: list[Any], label: str, starter: dict[str, str] | None = None,
+                        questions: dict[str, str] | None = None) -> list[Answer]:
+    """Every written question found in one notebook's cells, with its answer; ``starter`` and
+    ``questions``: what the blank notebooks hold under and in each question's cell."""
     found = []
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
@@ -118,13 +131,14 @@ def answers_in_notebook(cells: list[Any], label: str, starter: dict[str, str] | 
         item = which_question(_source(cell))
         if item is None:
             continue
-        parts: list[str] = []
-        images: dict[str, tuple[str, str]] = {}
+        inline = _after_question(_source(cell), (questions or {}).get(item.name, ""))
+        parts: list[str] = [inline] if inline else []
+        images: dict[str, tuple[str, str]] = _images(cell) if inline else {}
         for later in cells[index + 1:]:
             if not isinstance(later, dict) or _ends_answer(later):
                 break
-            if later.get("cell_type") == "markdown":
-                parts.append(_source(later))
+            if later.get("cell_type") == "markdown" and (bare(_source(later)) or _images(later)):
+                parts.append(_source(later))   # a lone "*Your answer:*" prompt adds nothing
                 images.update(_images(later))
         text = "\n\n".join(part.strip("\n") for part in parts).strip()
         empty = not bare(text) and not images
@@ -179,7 +193,8 @@ def starter_questions(starter: list[Path]) -> dict[str, str]:
     return texts
 
 
-def student_answers(notebooks: list[Path], base: Path, starter: dict[str, str]) -> tuple[dict[str, Answer], list[str]]:
+def student_answers(notebooks: list[Path], base: Path, starter: dict[str, str],
+                    questions: dict[str, str] | None = None) -> tuple[dict[str, Answer], list[str]]:
     """({question: answer} for every written question, problems reading the notebooks). Where
     several notebooks ask a question (a copy beside the original), the section's own notebook
     wins, then one that holds an answer, then the first by path."""
@@ -192,7 +207,7 @@ def student_answers(notebooks: list[Path], base: Path, starter: dict[str, str]) 
         except ValueError as error:
             problems.append(f"written answers: {error}")
             continue
-        for answer in answers_in_notebook(cells, label, starter):
+        for answer in answers_in_notebook(cells, label, starter, questions):
             candidates.setdefault(answer.question, []).append(answer)
     chosen = {}
     for name, item in WRITTEN.items():

@@ -68,12 +68,13 @@ def check_rubrics() -> str:
     return ""
 
 
-def _answers(outcome: "Outcome", starter: dict[str, str]) -> tuple[dict[str, Answer], list[str]]:
+def _answers(outcome: "Outcome", starter: dict[str, str],
+             questions: dict[str, str]) -> tuple[dict[str, Answer], list[str]]:
     submission = outcome.submission
     if submission.problem or not submission.notebooks:
         return {name: Answer(name, NOT_FOUND) for name in WRITTEN}, []
     base = submission.path if submission.path.is_dir() else submission.path.parent
-    return student_answers(list(submission.notebooks), base, starter)
+    return student_answers(list(submission.notebooks), base, starter, questions)
 
 
 def collect(outcomes: Sequence["Outcome"], out: Path, args: argparse.Namespace, whole_class: bool) -> WrittenClass:
@@ -85,7 +86,7 @@ def collect(outcomes: Sequence["Outcome"], out: Path, args: argparse.Namespace, 
     found: dict[str, dict[str, Answer]] = {}
     ledger = Ledger({"class": str(Path(args.submissions).resolve()), "format": args.format}, {})
     for outcome in outcomes:
-        answers, problems = _answers(outcome, starter)
+        answers, problems = _answers(outcome, starter, questions)
         found[outcome.student] = answers
         ledger.students[outcome.student] = {
             "id": anonymous_id(secret, outcome.student), "problems": problems,
