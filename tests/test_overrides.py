@@ -79,11 +79,14 @@ def test_an_override_can_give_points_to_an_item_that_did_not_run_here(tmp_path):
     assert row["7.6 LeNet_training /2"] == "2" and (row["score"], row["max_score"]) == ("10", "10")
 
 
-def test_a_written_question_is_an_item_an_override_may_name(tmp_path):
+def test_a_written_question_is_sent_to_its_score_sheet(tmp_path, capsys):
+    """Its points are the manual scores' (OUT/manual/), added to the autograded score in total_score:
+    an override in the record as well would count them twice."""
     out = write_class(tmp_path / "class", {"erin": (solved_checks(), "e1")})
     overrides = tmp_path / "o.csv"
-    overrides.write_text(HEADER + "erin,7.2_written_1,5,,over the maximum,ta-kim,2026-10-22\n")
-    assert main(["gradebook", str(out), "--overrides", str(overrides)]) == 2   # its maximum is 3
+    overrides.write_text(HEADER + "erin,7.2_written_1,2,,regrade,ta-kim,2026-10-22\n")
+    assert main(["gradebook", str(out), "--overrides", str(overrides)]) == 2
+    assert "line 2: 7.2_written_1 is a written question: change its score on its score sheet" in capsys.readouterr().err
 
 
 BAD = {

@@ -45,11 +45,8 @@ class Override:
 
 
 def item_maxima() -> dict[str, tuple[str, float]]:
-    """{item: (section, the course's points)} for every item an override may name: the autograded
-    items and the written questions people score."""
-    table = {str(name): (item.section, float(item.points)) for name, item in ITEMS.items()}
-    table.update({str(name): (item.section, float(item.points)) for name, item in WRITTEN.items()})
-    return table
+    """{item: (section, the course's points)} for every item an override may name: the autograded ones."""
+    return {str(name): (item.section, float(item.points)) for name, item in ITEMS.items()}
 
 
 def _number(text: str, column: str, where: str) -> Fraction | None:
@@ -82,6 +79,9 @@ def _parse_row(row: dict[str, str | None], where: str, students: set[str]) -> Ov
     if values["student"] not in students:
         raise OverridesError(f"{where}: unknown student {values['student']!r:.60}: not in this class's results")
     maxima = item_maxima()
+    if values["item"] in WRITTEN:   # their points live in the manual scores, beside the record: never twice
+        raise OverridesError(f"{where}: {values['item']} is a written question: change its score on its score "
+                             "sheet (grade-class --manual, or the manual command), where the reader's comment is kept")
     if values["item"] not in maxima:
         raise OverridesError(f"{where}: unknown item {values['item']!r:.60}; items are "
                              f"{', '.join(maxima)}")
