@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from ..hidden_visibility import DEFAULT as VISIBILITY_DEFAULT
 from . import classroom, release_checks, scale_cli
 from .batch import GRADED, BatchOptions, Outcome
 from .class_summary import write_summary
@@ -20,6 +21,16 @@ from .post_results import add_command as add_post_results_command
 from .release import RELEASE_INPUTS, ReleaseError, build_release
 from .release_steps import publishing_steps
 from .similarity_report import add_similarity_command, add_similarity_options, write_similarity
+from .term import written_step
+from .term.course_file import CourseFileError
+from .term.late_gradebook import FIELDS as DEADLINE_FIELDS
+from .term.late_gradebook import apply_course, load_for_class
+from .term.lms_export import add_command as add_export_command
+from .term.manual_command import add_command as add_manual_command
+from .term.overrides import OverridesError
+from .term.rebuild import add_command as add_gradebook_command
+from .term.rebuild import add_overrides_option, apply_to_outcomes, check_overrides
+from .term.score_diff import add_command as add_diff_command
 
 
 def grade_class(args: argparse.Namespace) -> int:
@@ -39,6 +50,21 @@ def grade_class(args: argparse.Namespace) -> int:
     except ClassFolderError as error:
         print(f"grade-class: {error}", file=sys.stderr)
         return 2
+    try:   # read before any grading: a bad course or extensions file changes nothing
+        course = load_for_class(args.course, [s.student for s in submissions]) if args.course else None
+    except CourseFileError as error:
+        print(f"grade-class: {error}", file=sys.stderr)
+        return 2
+    try:   # likewise the overrides: checked whole before grading, applied whole after it
+        if args.overrides:
+            check_overrides(args.overrides, [s.student for s in submissions])
+    except OverridesError as error:
+        print(f"grade-class: {error}", file=sys.stderr)
+        return 2
+    problem = written_step.before_grading(args, out)   # rubrics, stored scores, --manual sheets: all or nothing
+    if problem:
+        print(f"grade-class: {problem}", file=sys.stderr)
+        return 2
     starter = sorted(Path(args.starter).glob("*.ipynb")) if args.starter else []
     identical = shared_code(submissions, starter)
     similar = None   # compared before grading: the report does not need the grading to succeed
@@ -47,16 +73,28 @@ def grade_class(args: argparse.Namespace) -> int:
         print(f"similarity report: {report} ({len(similar)} students flagged)", file=sys.stderr)
     # --train is the GPU path: where CUDA is absent its runs stop (--require-gpu), never skip the training
     pytest_args = tuple(shlex.split(args.pytest_args)) + (("--train", "--require-gpu") if args.train else ())
+    visibility = course.hidden_checks if course else VISIBILITY_DEFAULT   # results.json and feedback agree
+    pytest_args += ("--hidden-visibility", visibility) if visibility != VISIBILITY_DEFAULT else ()
     options = BatchOptions(jobs=args.jobs, timeout=args.timeout, pytest_args=pytest_args,
                            force=args.force, require_sandbox=not args.allow_unsandboxed)
     print(f"{len(submissions)} submissions in {args.submissions}; grading with {options.jobs} jobs "
           f"({args.executor})", file=sys.stderr)
     outcomes = scale_cli.grade_outcomes(args, submissions, out, options)
+    try:
+        if args.overrides:
+            apply_to_outcomes(outcomes, args.overrides, [s.student for s in submissions])
+    except OverridesError as error:   # points out of bounds on the new results: nothing applied
+        print(f"grade-class: {error}", file=sys.stderr)
+        return 2
+    written = written_step.collect(outcomes, out, args, whole_class=args.shard is None)   # packets, ledger
     for outcome in outcomes:
         write_report(outcome.student, outcome.run, outcome.folder, args.format, outcome.folder / "executed",
-                     outcome.submission.notebooks, outcome.problem)
-    gradebook = write_gradebook(outcomes, out / "gradebook.csv", identical, similar)
-    write_summary(outcomes, out)
+                     outcome.submission.notebooks, outcome.problem, extra=written.feedback(outcome.student),
+                     hidden_checks=visibility)
+    shown, deadlines = apply_course(course, outcomes, Path(args.submissions))   # penalties: no grading
+    gradebook = write_gradebook(shown, out / "gradebook.csv", identical, similar, deadlines,
+                                DEADLINE_FIELDS if course else ())
+    write_summary(shown, out)
     _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
     return 0
 
@@ -131,11 +169,15 @@ def parser() -> argparse.ArgumentParser:
     grade.add_argument("--starter", default=str(ROOT / "assignment"),
                        help="the blank notebooks; identical code is not flagged when it is theirs")
     grade.add_argument("--pytest-args", default="", help='extra options for pytest grader, e.g. "-k pool2d"')
+    grade.add_argument("--course", default=None,
+                       help="course.toml: deadline, grace, late policy, extensions (see course.example.toml)")
     grade.add_argument("--allow-unsandboxed", action="store_true",
                        help="grade even where student code cannot be confined (no Landlock): it then runs "
                             "with your rights and can read the reference solutions")
     scale_cli.add_engine_arguments(grade)
     add_similarity_options(grade)
+    add_overrides_option(grade)
+    written_step.add_manual_option(grade)
     grade.set_defaults(handler=grade_class)
 
     rel = commands.add_parser("release", help="build the student repository")
@@ -168,6 +210,10 @@ def parser() -> argparse.ArgumentParser:
     add_similarity_command(commands, str(ROOT / "assignment"))
     add_gradescope_command(commands)
     add_post_results_command(commands)
+    add_gradebook_command(commands)
+    add_diff_command(commands)
+    add_export_command(commands)
+    add_manual_command(commands, FORMATS)
     return top
 
 

@@ -5,6 +5,7 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..hidden_visibility import DEFAULT, hidden_note
 from ..markup import to_html
 from ..record import CheckResult, item_rows, rounded
 from .figures import Figure, figures_for
@@ -32,7 +33,7 @@ def score_lines(run: GradedRun) -> list[str]:
     return lines
 
 
-def _details(run: GradedRun) -> list[str]:
+def _details(run: GradedRun, hidden_checks: str = DEFAULT) -> list[str]:
     lines: list[str] = []
     current: tuple[str, str] | None = None
     rows = item_rows(run.checks)
@@ -45,7 +46,7 @@ def _details(run: GradedRun) -> list[str]:
         points = "skipped" if check.skipped else f"{rounded(check.points, 2):g} / {rounded(check.max_points, 2):g}"
         lines += ["", f"**{_check_title(check)}**: {check.status} ({points})"]
         if check.hidden:
-            lines += ["", "*A hidden check: its details are published after the deadline.*"]
+            lines += ["", f"*{hidden_note(hidden_checks)}*"]
         elif check.feedback:
             lines += ["", check.feedback]
     return lines
@@ -69,7 +70,10 @@ def _figure_lines(figures: list[Figure], folder: Path, stem: str) -> list[str]:
 
 
 def render_markdown(student: str, run: GradedRun | None, figures: Iterable[Figure] = (),
-                    folder: str | Path | None = None, stem: str = "feedback", problem: str = "") -> str:
+                    folder: str | Path | None = None, stem: str = "feedback", problem: str = "",
+                    extra: Iterable[str] = (), hidden_checks: str = DEFAULT) -> str:
+    """``extra``: Markdown lines added after the checks (the written questions, read by a person);
+    ``hidden_checks``: when Gradescope shows hidden checks, as results.json says (hidden_visibility.py)."""
     lines = [f"# Feedback for {student}", ""]
     if run is None:
         lines += ["**Not graded.**", "", f"Reason: {problem or 'unknown'}"]
@@ -79,10 +83,11 @@ def render_markdown(student: str, run: GradedRun | None, figures: Iterable[Figur
     if run.problems:
         lines += ["Problems with the submission as a whole:", ""] + [f"- {_cell(p)}" for p in run.problems] + [""]
     lines += ["## Scores by item", ""] + score_lines(run)
-    lines += ["", "## What each check found"] + _details(run)
+    lines += ["", "## What each check found"] + _details(run, hidden_checks)
     other_notes = [n.text for n in run.notes if not n.serious]   # the serious ones are listed above
     if other_notes:
         lines += ["", "## Notes on running your notebooks", ""] + [f"- {_cell(n)}" for n in other_notes]
+    lines += list(extra)
     if folder is not None:
         lines += _figure_lines(list(figures), Path(folder), stem)
     return "\n".join(lines).rstrip() + "\n"
@@ -90,14 +95,14 @@ def render_markdown(student: str, run: GradedRun | None, figures: Iterable[Figur
 
 def write_report(student: str, run: GradedRun | None, folder: str | Path, fmt: str = "md",
                  executed_dir: str | Path | None = None, submitted: Iterable[str | Path] = (),
-                 problem: str = "") -> Path:
+                 problem: str = "", extra: Iterable[str] = (), hidden_checks: str = DEFAULT) -> Path:
     """Write ``feedback.md`` or ``feedback.html`` into ``folder``; returns its path."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown report format {fmt!r}; use one of {', '.join(FORMATS)}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     figures = figures_for(executed_dir, submitted) if run is not None else []
-    text = render_markdown(student, run, figures, folder, problem=problem)
+    text = render_markdown(student, run, figures, folder, problem=problem, extra=extra, hidden_checks=hidden_checks)
     path = folder / f"feedback.{fmt}"
     path.write_text(text if fmt == "md" else to_html(text, f"Feedback for {student}", base=folder), encoding="utf-8")
     return path
