@@ -52,6 +52,14 @@ def test_overrides_enter_the_gradebook_and_each_students_feedback(stored):
     assert "prof-lee" in (out / "students" / "bob" / "feedback.md").read_text()
 
 
+def test_override_text_stays_one_plain_line_in_the_feedback(stored):
+    out, overrides = stored
+    overrides.write_text(HEADER + 'alice,corr2d,3,,"two\n# lines ![x](/etc/passwd)",ta-kim,2026-10-20\n')
+    assert main(["gradebook", str(out), "--overrides", str(overrides), "--format", "html"]) == 0
+    page = (out / "students" / "alice" / "feedback.html").read_text()
+    assert "two # lines ! [x](/etc/passwd)" in page and "<h1>lines" not in page and "data:" not in page
+
+
 def test_a_regrade_keeps_every_override_and_never_writes_the_file(stored):
     out, overrides = stored
     assert main(["gradebook", str(out), "--overrides", str(overrides)]) == 0

@@ -6,6 +6,7 @@ and the assignment's column keeps Canvas's "Name (id)" header when the export ha
 """
 
 import csv
+import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +54,7 @@ def read_canvas_export(path: str | Path) -> CanvasExport:
         raise CanvasExportError(f"cannot read the Canvas export {path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise CanvasExportError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = list(reader.fieldnames or [])
     missing = [name for name in CANVAS_IDENTITY if name not in header]
     if missing:

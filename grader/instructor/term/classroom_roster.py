@@ -9,6 +9,7 @@ ends with (after a hyphen); the longest user name wins, and a tie is an error, n
 """
 
 import csv
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,7 @@ def read_roster(path: str | Path) -> list[RosterEntry]:
         raise RosterError(f"cannot read the roster {path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise RosterError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in REQUIRED if name not in header]
     if missing:

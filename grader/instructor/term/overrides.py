@@ -9,6 +9,7 @@ feedback report all carry it the way they carry every check.
 """
 
 import csv
+import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -102,7 +103,7 @@ def read_overrides(path: str | Path, students: Iterable[str]) -> list[Override]:
         raise OverridesError(f"cannot read the overrides file {path}: {error.strerror or error}") from None
     except UnicodeDecodeError:
         raise OverridesError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = [name.strip() for name in reader.fieldnames or []]
     missing = [name for name in COLUMNS if name not in header]
     if missing:
@@ -132,6 +133,12 @@ def _item_totals(run: GradedRun, item: str) -> tuple[Fraction, Fraction]:
     return sum((c.points for c in rows), Fraction(0)), sum((c.max_points for c in rows), Fraction(0))
 
 
+def _plain(text: str) -> str:
+    """One line of text for the feedback's Markdown: no line breaks (a heading, a list) and no image
+    syntax (the HTML report embeds local images)."""
+    return " ".join(text.split()).replace("![", "! [")
+
+
 def _row(run: GradedRun, override: Override, path: Path) -> CheckResult:
     section, course_max = item_maxima()[override.item]
     got, full = _item_totals(run, override.item)
@@ -140,11 +147,11 @@ def _row(run: GradedRun, override: Override, path: Path) -> CheckResult:
     if new < 0 or new > exact(course_max):
         raise OverridesError(f"{where}: {override.student}'s {override.item} would be {float(new):g} points "
                              f"(grading gave {rounded(got, 2):g}); it must stay between 0 and {course_max:g}")
-    feedback = (f"Changed by {override.who} on {override.when}: {override.reason} "
+    feedback = (f"Changed by {_plain(override.who)} on {override.when}: {_plain(override.reason)} "
                 f"(grading gave {rounded(got, 2):g}; now {rounded(new, 2):g}).")
     # An item graded 0 of 0 here (a training run without a GPU) gets the course's maximum from the override.
     extra_max = exact(course_max) - full if full == 0 else Fraction(0)
-    return CheckResult(f"{section} {override.item}: override by {override.who}", override.item, section,
+    return CheckResult(f"{section} {override.item}: override by {_plain(override.who)}", override.item, section,
                        new - got, extra_max, OVERRIDE, feedback)
 
 
