@@ -3,7 +3,6 @@ sheets read back all or nothing, manual scores kept apart and across re-grades, 
 flagged. A small class end to end through ``grade-class`` and ``manual`` without any kernel: each
 student's results.json is planted with the cache key grade-class would reuse."""
 
-import copy
 import csv
 import json
 import re
@@ -213,6 +212,8 @@ def test_a_class_end_to_end_packets_sheets_regrades_and_changed_answers(tmp_path
         err = capsys.readouterr().err
         assert message in err and str(sheet) in err and "no score was kept" in err, err
         assert f"{sheet}, line" in err
+    assert main(["grade-class", str(class_dir), "--out", str(out), "--manual", str(tmp_path / "over.csv")]) == 2
+    assert "4 points is outside 0 to 3" in capsys.readouterr().err   # grade-class --manual: stopped before grading
     assert not (out / "manual" / "scores.json").exists() and (out / "gradebook.csv").read_bytes() == gradebook_before
 
     sheet = _write_sheet(tmp_path / "filled.csv", header, good)
@@ -252,8 +253,8 @@ def test_a_class_end_to_end_packets_sheets_regrades_and_changed_answers(tmp_path
     again = {r["anonymous_id"]: r for r in rows}
     assert again[ids["dee"]]["points"] == "" and "the answer changed since" in again[ids["dee"]]["previous"]
     assert again[ids["ana"]]["diagonal"] == "1" and again[ids["ana"]]["comment"] == "Check K^T's shape."
-    rescored = _write_sheet(tmp_path / "rescored.csv", header + ["previous"] if "previous" not in header else header,
-                            [copy.deepcopy({**again[ids["dee"]], "points": "3"})])
-    assert main(["manual", str(rescored), "--out", str(out)]) == 0, capsys.readouterr().err
+    rescored = _write_sheet(tmp_path / "rescored.csv", header, [{**again[ids["dee"]], "points": "3"}])
+    code = main(["grade-class", str(class_dir), "--out", str(out), "--jobs", "1", "--manual", str(rescored)])
+    assert code == 0 and "4 submissions, 4 unchanged" in capsys.readouterr().out
     book = _gradebook(out)
     assert book["dee"]["written_flags"] == "" and book["dee"]["7.2 7.2_written_1 /3 (written)"] == "3"
