@@ -16,6 +16,7 @@ from grader.instructor.__main__ import main
 from grader.instructor.batch import KEY, RESULTS, student_folders
 from grader.instructor.discover import discover
 from grader.instructor.fingerprint import grader_version, submission_key
+from grader.instructor.term.answer_html import MAX_IMAGES, answer_html
 from grader.instructor.term.rubrics import RubricError, read_rubric, read_rubrics
 from grader.instructor.term.written_answers import ANSWERED, NO_ANSWER, answers_in_notebook, which_question
 from grader.items import ITEMS, WRITTEN
@@ -147,6 +148,13 @@ def test_an_answer_written_in_the_question_cell_itself_counts():
     assert first.status == ANSWERED and first.text == "**Answer:** $\\mathbf{K}$ misses them."
     assert second.status == NO_ANSWER
     assert answers_in_notebook(cells, "nb.ipynb", {}, {})[0].status == NO_ANSWER   # without the starter's text
+
+
+def test_an_answer_shows_only_the_images_it_holds_and_a_bounded_number_of_them():
+    images = {f"{n}.png": ("image/png", PNG) for n in range(20)}
+    page = answer_html("![svg](data:image/svg+xml;base64,PHN2Zz4=) ![a](attachment:0.png)", images)
+    assert page.count("<img") == MAX_IMAGES and "src=\"data:image/svg" not in page and "too many images" in page
+    assert answer_html("![x](attachment:missing.png)").count("<img") == 0
 
 
 def test_a_broken_rubric_names_its_file_and_line(tmp_path):

@@ -22,6 +22,7 @@ from mdit_py_plugins.dollarmath import dollarmath_plugin
 
 MAX_TEXT = 40_000             # characters of one answer shown; the rest is cut, with a note
 MAX_IMAGE = 4 * 2**20         # bytes of one image, decoded
+MAX_IMAGES = 12               # images of one answer shown; a packet stays a page a browser opens
 _DATA_URL = re.compile(r"data:(image/(?:png|jpeg|gif|webp));base64,([A-Za-z0-9+/=\s]+)", re.IGNORECASE)
 _HTML_IMG = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*[\"']\s*(data:image/[a-z]+;base64,[A-Za-z0-9+/=\s]+?)\s*[\"'][^>]*>",
                        re.IGNORECASE)
@@ -42,7 +43,16 @@ def _image_tag(src: str, alt: str) -> str:
     return f'<span class="blocked">[image not shown: {html.escape(src[:120])} is not in the notebook]</span>'
 
 
-def _renderer(images: Mapping[str, tuple[str, str]]) -> MarkdownIt:
+def _counted(tag: str, shown: list[int]) -> str:
+    """``tag``, or a note once the answer has shown ``MAX_IMAGES`` images."""
+    if tag.startswith("<img"):
+        shown[0] += 1
+        if shown[0] > MAX_IMAGES:
+            return '<span class="blocked">[image not shown: too many images in one answer]</span>'
+    return tag
+
+
+def _renderer(images: Mapping[str, tuple[str, str]], shown: list[int]) -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": False}).use(dollarmath_plugin, double_inline=True)
 
     def image(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
@@ -52,7 +62,7 @@ def _renderer(images: Mapping[str, tuple[str, str]]) -> MarkdownIt:
         if src.startswith("attachment:"):
             mime, data = images.get(src[len("attachment:"):], ("", ""))
             src = f"data:{mime};base64,{data}" if mime else src
-        return _image_tag(src, alt)
+        return _counted(_image_tag(src, alt), shown)
 
     def math_inline(renderer: RendererHTML, tokens: Sequence[Token], idx: int, options: Any, env: Any) -> str:
         return f'<code class="tex">${html.escape(tokens[idx].content)}$</code>'
@@ -79,12 +89,13 @@ def answer_html(text: str, images: Mapping[str, tuple[str, str]] | None = None) 
     images = images or {}
     cut = len(text) > MAX_TEXT
     text = _HTML_IMG.sub(lambda m: f"![figure]({''.join(m[1].split())})", text[:MAX_TEXT])
-    body = _renderer(images).render(text)
+    shown = [0]   # images rendered so far, the attachments below included
+    body = _renderer(images, shown).render(text)
     referenced = set(re.findall(r"attachment:([^\s)\"']+)", text))
     for name, (mime, data) in sorted(images.items()):
         if name not in referenced:
-            body += f"<figure>{_image_tag(f'data:{mime};base64,{data}', name)}<figcaption>attached: " \
-                    f"{html.escape(name)}</figcaption></figure>\n"
+            tag = _counted(_image_tag(f"data:{mime};base64,{data}", name), shown)
+            body += f"<figure>{tag}<figcaption>attached: {html.escape(name)}</figcaption></figure>\n"
     if cut:
         body += f'<p class="blocked">[cut here: the answer is longer than {MAX_TEXT} characters]</p>\n'
     return body
