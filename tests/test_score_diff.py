@@ -94,3 +94,17 @@ def test_what_is_neither_a_gradebook_nor_a_folder_is_a_usage_error(tmp_path, cap
     (tmp_path / "x.csv").write_text("name,points\nx,1\n")
     assert main(["diff", str(tmp_path / "x.csv"), str(tmp_path / "x.csv")]) == 2
     assert "x.csv, line 1: not a gradebook" in capsys.readouterr().err
+
+
+def test_grade_class_diff_compares_the_new_gradebook_with_a_kept_copy(tmp_path, capsys):
+    """Submissions without a notebook are 'not graded' without any kernel: enough to see the report."""
+    old = write_class(tmp_path / "old", {"alice": (solved_checks(), "a1"), "zoe": (solved_checks(), "z1")})
+    (tmp_path / "subs" / "alice").mkdir(parents=True)
+    (tmp_path / "subs" / "bob").mkdir()
+    assert main(["grade-class", str(tmp_path / "subs"), "--out", str(tmp_path / "new"), "--jobs", "1",
+                 "--allow-unsandboxed", "--diff", str(old)]) == 0
+    out = capsys.readouterr().out
+    changes = out.split(f"Changes against {old}:\n", 1)[1].splitlines()
+    assert [line for line in changes if not line.startswith(" ")] == [
+        "alice: score 8 -> -", "bob: added (not graded)", "zoe: removed (was 8)"]
+    assert "  7.2 corr2d: 4 -> -: the submission changed (alice/ -> alice)" in changes

@@ -31,6 +31,7 @@ from .term.overrides import OverridesError
 from .term.rebuild import add_command as add_gradebook_command
 from .term.rebuild import add_overrides_option, apply_to_outcomes, check_overrides
 from .term.score_diff import add_command as add_diff_command
+from .term.score_diff import add_diff_option, print_changes
 
 
 def grade_class(args: argparse.Namespace) -> int:
@@ -96,6 +97,8 @@ def grade_class(args: argparse.Namespace) -> int:
                                 DEADLINE_FIELDS if course else ())
     write_summary(shown, out)
     _summary(outcomes, identical, gradebook, options, time.monotonic() - started)
+    if args.diff:
+        print_changes(args.diff, out)
     return 0
 
 
@@ -177,6 +180,7 @@ def parser() -> argparse.ArgumentParser:
     scale_cli.add_engine_arguments(grade)
     add_similarity_options(grade)
     add_overrides_option(grade)
+    add_diff_option(grade)
     written_step.add_manual_option(grade)
     grade.set_defaults(handler=grade_class)
 

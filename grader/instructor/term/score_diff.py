@@ -180,6 +180,22 @@ def run_diff(args: argparse.Namespace) -> int:
     return 1 if lines else 0
 
 
+def print_changes(old: str | Path, new: str | Path) -> None:
+    """``grade-class --diff OLD``: after grading, what changed against OLD (a copy kept from before)."""
+    try:
+        lines = compare(load_side(old), load_side(new))
+    except DiffInputError as error:
+        print(f"grade-class --diff: {error}", file=sys.stderr)
+        return
+    print("\n".join([f"\nChanges against {old}:", *lines]) if lines else f"\nNo score changed against {old}.")
+
+
+def add_diff_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--diff", default=None, metavar="OLD",
+                        help="after grading, list what changed against OLD (a copy of an earlier --out folder, or "
+                             "its gradebook.csv), by item with the reason, as the diff command does")
+
+
 def add_command(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
     command = commands.add_parser("diff", help="list every student whose score changed between two gradebooks or "
                                                "class folders, by item, with the reason (exit 1 when any did)")
