@@ -164,6 +164,14 @@ def test_a_duplicated_roster_user_names_both_lines(course, capsys):
     assert "line 4: GitHub user alice is also on line 2" in capsys.readouterr().err
 
 
+def test_two_graded_students_for_one_roster_row_is_an_error_not_an_overwrite(tmp_path, capsys):
+    write_class(tmp_path / "class", {"alice": (solved_checks(), "a"), "org-hw2-alice": (solved_checks(), "b")})
+    (tmp_path / "classroom_roster.csv").write_text(ROSTER)
+    status, out = _export(tmp_path, "moodle", "--roster", str(tmp_path / "classroom_roster.csv"), "--assignment", "X")
+    assert status == 2 and not out.exists()
+    assert "classroom_roster.csv, line 2: both alice and org-hw2-alice are alice@uni.edu" in capsys.readouterr().err
+
+
 def test_every_formula_start_is_guarded():
     assert [lms_formats.guarded(t) for t in ("=1+1", "+1", "-1", "@SUM(A1)", "\tx", "\rx", "Ann", "3")] == [
         "'=1+1", "'+1", "'-1", "'@SUM(A1)", "'\tx", "'\rx", "Ann", "3"]

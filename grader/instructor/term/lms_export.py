@@ -63,7 +63,12 @@ def _joined(rows: list[dict[str, str]], roster_path: str | None, problems: list[
         student.entry = match(student.student, roster)
         if student.entry is None:
             problems.append(f"{student.student}: graded, but not in the roster {roster_path}")
-    matched = {id(s.entry) for s in graded if s.entry is not None}
+    claimed: dict[int, str] = {}
+    for student in graded:
+        if student.entry is not None and claimed.setdefault(id(student.entry), student.student) != student.student:
+            raise ExportError(f"{roster_path}, line {student.entry.line}: both {claimed[id(student.entry)]} and "
+                              f"{student.student} are {student.entry.identifier}; keep one of them in the gradebook")
+    matched = set(claimed)
     for entry in roster:
         if id(entry) not in matched:
             problems.append(f"{entry.identifier} ({entry.github_username or 'no GitHub account'}): in the roster "
