@@ -30,7 +30,7 @@ def course(tmp_path):
     (tmp_path / "overrides.csv").write_text(OVERRIDES)
     assert main(["gradebook", str(out), "--overrides", str(tmp_path / "overrides.csv")]) == 0
     (tmp_path / "classroom_roster.csv").write_text(ROSTER)
-    (tmp_path / "canvas.csv").write_text(CANVAS)
+    (tmp_path / "canvas-export.csv").write_text(CANVAS)
     return tmp_path
 
 
@@ -46,7 +46,7 @@ def _rows(path):
 
 def test_canvas_keeps_its_identity_columns_its_assignment_id_and_the_points_possible_row(course):
     status, out = _export(course, "canvas", "--roster", str(course / "classroom_roster.csv"),
-                          "--canvas-export", str(course / "canvas.csv"), "--assignment", "HW2")
+                          "--canvas-export", str(course / "canvas-export.csv"), "--assignment", "HW2")
     assert status == 0
     header, points, *students = _rows(out)
     assert header == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW2 (12345)"]
@@ -59,7 +59,7 @@ def test_canvas_keeps_its_identity_columns_its_assignment_id_and_the_points_poss
 
 def test_canvas_makes_a_new_assignment_column_when_the_export_has_none_by_that_name(course):
     status, out = _export(course, "canvas", "--roster", str(course / "classroom_roster.csv"),
-                          "--canvas-export", str(course / "canvas.csv"), "--assignment", "Convnets")
+                          "--canvas-export", str(course / "canvas-export.csv"), "--assignment", "Convnets")
     assert status == 0 and _rows(out)[0][-1] == "Convnets"
 
 
@@ -101,7 +101,7 @@ def messy(tmp_path):
     (tmp_path / "classroom_roster.csv").write_text(
         ROSTER + '"carol@uni.edu","carol","1003","Carol Diaz"\n"dave@uni.edu","dave","1004","Dave Wu"\n'
         '"erin@uni.edu","","","Erin Ko"\n')
-    (tmp_path / "canvas.csv").write_text(CANVAS)
+    (tmp_path / "canvas-export.csv").write_text(CANVAS)
     return tmp_path
 
 
@@ -132,7 +132,7 @@ def test_missing_and_extra_students_are_reported_and_nothing_is_written_unless_a
 
 def test_canvas_reports_its_students_without_a_submission(messy, capsys):
     status, out = _export(messy, "canvas", "--roster", str(messy / "classroom_roster.csv"),
-                          "--canvas-export", str(messy / "canvas.csv"), "--assignment", "HW2", "--allow-missing")
+                          "--canvas-export", str(messy / "canvas-export.csv"), "--assignment", "HW2", "--allow-missing")
     err = capsys.readouterr().err
     assert status == 0
     assert "export: =cmd|' /C calc'!A0: in the Canvas export (line 4) without a graded submission" in err
@@ -143,7 +143,8 @@ def test_canvas_reports_its_students_without_a_submission(messy, capsys):
 BAD_INPUT = {
     "no canvas export": (["--to", "canvas", "--assignment", "HW2"], "--to canvas needs --canvas-export"),
     "no assignment": (["--to", "moodle"], "--to moodle needs --assignment"),
-    "not a roster": (["--to", "long", "--roster", "{tmp}/canvas.csv"], "canvas.csv, line 1: not GitHub Classroom's"),
+    "not a roster": (["--to", "long", "--roster", "{tmp}/canvas-export.csv"],
+                     "canvas-export.csv, line 1: not GitHub Classroom's"),
     "not a canvas export": (["--to", "canvas", "--assignment", "HW2", "--canvas-export", "{tmp}/classroom_roster.csv"],
                             "classroom_roster.csv, line 1: not a Canvas gradebook export"),
 }
@@ -170,6 +171,26 @@ def test_two_graded_students_for_one_roster_row_is_an_error_not_an_overwrite(tmp
     status, out = _export(tmp_path, "moodle", "--roster", str(tmp_path / "classroom_roster.csv"), "--assignment", "X")
     assert status == 2 and not out.exists()
     assert "classroom_roster.csv, line 2: both alice and org-hw2-alice are alice@uni.edu" in capsys.readouterr().err
+
+
+def test_two_graded_students_for_one_canvas_row_is_an_error(tmp_path, capsys):
+    write_class(tmp_path / "class", {"alice@uni.edu": (solved_checks(), "a"), "S1": (solved_checks(), "b")})
+    (tmp_path / "export.csv").write_text(CANVAS)
+    status, out = _export(tmp_path, "canvas", "--canvas-export", str(tmp_path / "export.csv"), "--assignment", "HW2")
+    assert status == 2 and not out.exists()
+    assert "export.csv, line 3: two graded students are this Canvas student (the second is S1)" in \
+        capsys.readouterr().err
+
+
+def test_the_export_never_writes_over_its_inputs(course, capsys):
+    for target, given in (("canvas", "canvas-export.csv"), ("long", "class/gradebook.csv"),
+                          ("moodle", "classroom_roster.csv")):
+        before = (course / given).read_bytes()
+        status = main(["export", str(course / "class"), "--to", target, "--out", str(course / given),
+                       "--assignment", "HW2", "--canvas-export", str(course / "canvas-export.csv"),
+                       "--roster", str(course / "classroom_roster.csv")])
+        assert status == 2 and (course / given).read_bytes() == before
+        assert f"--out {course / given} is one of the export's inputs" in capsys.readouterr().err
 
 
 def test_every_formula_start_is_guarded():

@@ -92,6 +92,9 @@ def _canvas(args: argparse.Namespace, graded: list[Graded], rows: list[dict[str,
                 problems.append(f"{student.student}: {_identifier(student)} is not a student of the Canvas export "
                                 f"{args.canvas_export}")
             continue
+        if found in scores:
+            raise ExportError(f"{args.canvas_export}, line {export.lines[found]}: two graded students are this "
+                              f"Canvas student (the second is {student.student}); keep one of them in the gradebook")
         scores[found] = student.score
     for index, line in enumerate(export.lines):
         if index not in scores:
@@ -122,6 +125,9 @@ def _long(graded: list[Graded], rows: list[dict[str, str]]) -> str:
 def render(args: argparse.Namespace) -> tuple[str, list[str]]:
     """The file's text and the problems to report."""
     source, rows = _gradebook(Path(args.class_out))
+    inputs = [source, *(Path(p) for p in (args.roster, args.canvas_export) if p)]
+    if any(Path(args.out).resolve() == path.resolve() for path in inputs):
+        raise ExportError(f"--out {args.out} is one of the export's inputs; write the import file elsewhere")
     problems: list[str] = []
     graded = _joined(rows, args.roster, problems)
     if args.to != "long" and not args.assignment:
