@@ -28,7 +28,9 @@ def solved_checks(corr2d=4, pool2d=4):
 def write_class(out, students, grader="git v1", origin=None):
     """``students``: {name: (checks or None, notebook sha)}; None checks: not graded. Returns ``out``."""
     out = Path(out)
-    submissions = [Submission(name, out, (origin or {}).get(name, f"{name}/")) for name in students]
+    submissions = [Submission(name, out, (origin or {}).get(name, f"{name}/"),
+                              notebooks=[Path("7.2.ipynb")] if students[name][0] is not None else [])
+                   for name in students]
     folders = student_folders(submissions, out)
     outcomes = []
     for submission in submissions:

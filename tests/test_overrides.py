@@ -44,6 +44,8 @@ def test_overrides_enter_the_gradebook_and_each_students_feedback(stored):
     assert rows["bob"]["7.5 pool2d /4"] == "3" and rows["bob"]["score"] == "7"
     assert rows["bob"]["overrides"] == "pool2d -1 by prof-lee"
     assert rows["carol"]["status"] == "not graded" and rows["carol"]["score"] == ""
+    assert [rows[s]["notebooks"] for s in ("alice", "bob", "carol")] == ["1", "1", "0"]   # as before
+    assert all(rows[s][c] == before[s][c] for s in rows for c in ("status", "origin", "commit", "notebooks"))
     feedback = (out / "students" / "alice" / "feedback.md").read_text()
     assert "**Score: 7 / 8**" in feedback
     assert "override by ta-kim" in feedback and "regrade request 12" in feedback

@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from ... import receipt
 from ...hidden_visibility import DEFAULT, SETTINGS
 from ..batch import ERROR, GRADED, PROBLEMS, RESULTS, Outcome, student_folders
 from ..discover import Submission
@@ -35,9 +36,19 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(";") if part.strip()]
 
 
+def _notebooks(row: dict[str, str], folder: Path) -> list[Path]:
+    """The graded notebooks' names as the receipt lists them (only their count is shown), else as many
+    placeholders as the last gradebook counted: the submission itself is not needed to rebuild."""
+    stamp = receipt.read(folder) or {}
+    listed = [Path(str(n.get("file", ""))) for n in stamp.get("notebooks", []) if isinstance(n, dict)]
+    count = int(row["notebooks"]) if (row.get("notebooks") or "").isdigit() else 0
+    return listed or [Path(f"notebook-{n}") for n in range(1, count + 1)]
+
+
 def _outcome(row: dict[str, str], folder: Path) -> Outcome:
     submission = Submission(student=row["student"], path=folder, origin=row.get("origin", ""),
-                            superseded=_split(row.get("superseded")), commit=row.get("commit", ""))
+                            superseded=_split(row.get("superseded")), commit=row.get("commit", ""),
+                            notebooks=_notebooks(row, folder))
     outcome = Outcome(submission, folder, row.get("status") or GRADED, row.get("problem", ""),
                       float(row.get("seconds") or 0.0), cached=True)
     if not (folder / RESULTS).exists():
