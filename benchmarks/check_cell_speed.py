@@ -31,6 +31,7 @@ from grader.notebook_check import NotebookSession, run_checks  # noqa: E402
 from grader.oracles import preload  # noqa: E402
 
 TENSOR = re.compile(r"torch\.(tensor|zeros|ones|full|rand|randn)\(")
+NUMBER = re.compile(r"-?\d+(?:\.\d*)?(?:e[-+]?\d+)?|nan|inf")
 
 
 def _balanced(text, start):
@@ -49,10 +50,8 @@ def largest_tensor(feedback):
     for found in TENSOR.finditer(feedback):
         opening = found.end() - 1
         body = feedback[opening + 1:_balanced(feedback, opening) - 1]
-        if found.group(1) == "tensor":
-            values = body.split("dtype=")[0]
-            count = len(re.findall(r"-?[\d.]+(?:e-?\d+)?|nan|inf", values.split("]" * values.count("["))[0] + "]"))
-            count = max(count, 1 if values.strip() else 0)
+        if found.group(1) == "tensor":   # torch.tensor([[1.0, -2.5], ...], dtype=...): count the numbers
+            count = len(NUMBER.findall(body.split("dtype=")[0]))
         else:   # torch.zeros((2, 3)): the shape's product
             sizes = [int(n) for n in re.findall(r"\d+", body.split("dtype=")[0])]
             count = 1
