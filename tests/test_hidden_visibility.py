@@ -52,6 +52,13 @@ def test_without_a_course_file_every_text_says_the_default():
     assert f"appear {WORDS['after_published']}" in students
 
 
+def test_a_placeholder_in_a_students_copy_says_what_it_is_worth_not_when_gradescope_shows_it():
+    placeholder = check("VGG", "8.2", "hidden shapes", 0, 0, "scored by the course's grader",
+                        "hidden, scored by the course's grader (0.67 points)", hidden=True)
+    text = render_markdown("alice", parse(json.loads(json.dumps(gradescope_json(solved_checks() + [placeholder])))))
+    assert "hidden, scored by the course's grader (0.67 points)" in text and "on Gradescope" not in text
+
+
 @pytest.mark.parametrize("setting", ["after_published", "after_due_date"])
 def test_feedback_written_again_from_stored_results_keeps_their_setting(tmp_path, setting):
     out = write_class(tmp_path / "class", {"alice": (HIDDEN, "a1")})

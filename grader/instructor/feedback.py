@@ -45,7 +45,7 @@ def _details(run: GradedRun, hidden_checks: str = DEFAULT) -> list[str]:
             lines += ["", f"### {check.section} {key[1]}: {rounded(got, 2):g} / {rounded(full, 2):g}"]
         points = "skipped" if check.skipped else f"{rounded(check.points, 2):g} / {rounded(check.max_points, 2):g}"
         lines += ["", f"**{_check_title(check)}**: {check.status} ({points})"]
-        if check.hidden:
+        if check.secret:   # a placeholder in a student's copy ran nowhere here: its own text says so
             lines += ["", f"*{hidden_note(hidden_checks)}*"]
         elif check.feedback:
             lines += ["", check.feedback]
