@@ -108,3 +108,18 @@ def test_grade_class_diff_compares_the_new_gradebook_with_a_kept_copy(tmp_path, 
     assert [line for line in changes if not line.startswith(" ")] == [
         "alice: score 8 -> -", "bob: added (not graded)", "zoe: removed (was 8)"]
     assert "  7.2 corr2d: 4 -> -: the submission changed (alice/ -> alice)" in changes
+
+
+def test_the_gradebook_records_one_grade_that_diff_and_export_read_alike(tmp_path):
+    """``grade`` = autograded score after the late policy + written points; every reader agrees."""
+    from grader.instructor.term.course_grade import grade_of, grade_values
+
+    assert grade_values({"score": "30", "final_score": "27", "written_score": "5", "max_score": "56",
+                         "total_max": "84"}) == {"grade": "32", "grade_max": "84"}
+    assert grade_values({"score": "30", "max_score": "56"}) == {"grade": "30", "grade_max": "56"}
+    assert grade_values({"score": "", "written_score": "4"}) == {"grade": "", "grade_max": ""}
+    out = write_class(tmp_path / "class", {"ann": (solved_checks(corr2d=3), "a1"), "bob": (None, "b1")})
+    rows = {row["student"]: row for row in csv.DictReader(open(out / "gradebook.csv", encoding="utf-8"))}
+    assert rows["ann"]["grade"] == rows["ann"]["score"] == grade_of(rows["ann"]) == "7"
+    assert rows["ann"]["grade_max"] == rows["ann"]["max_score"] == "8"
+    assert rows["bob"]["grade"] == ""

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..items import ITEMS, Item
+from .term.course_grade import GRADE_COLUMNS, grade_values
 from .term.overrides import overridden
 from .term.written_step import written_class
 
@@ -57,7 +58,8 @@ def write_gradebook(outcomes: Iterable["Outcome"], path: Path,
     identical, similar, deadlines = identical or {}, similar or {}, deadlines or {}
     path.parent.mkdir(parents=True, exist_ok=True)
     written = written_class(path.parent)   # the written questions, where grade-class collected them
-    columns = FIELDS + list(deadline_fields) + [item_column(item) for item in ITEMS.values()] + written.columns()
+    columns = (FIELDS + list(deadline_fields) + GRADE_COLUMNS + [item_column(item) for item in ITEMS.values()]
+               + written.columns())
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=columns)
         writer.writeheader()
@@ -68,5 +70,6 @@ def write_gradebook(outcomes: Iterable["Outcome"], path: Path,
             run = outcome.run   # score is autograded; total_score adds the written points scored so far
             values.update(written.values(outcome.student, None if run is None else float(run.score),
                                          None if run is None else float(run.max_score)))
+            values.update(grade_values(values))   # the one number to record: term/course_grade.py
             writer.writerow(values)
     return path

@@ -17,7 +17,8 @@ from ...items import WRITTEN
 from . import lms_formats
 from .canvas_gradebook import CanvasExportError, read_canvas_export
 from .classroom_roster import RosterEntry, RosterError, match, read_roster
-from .score_diff import ITEM_COLUMN, grade_of, max_of
+from .course_grade import grade_of, max_of
+from .score_diff import ITEM_COLUMN
 
 TARGETS = ("canvas", "moodle", "blackboard", "long")
 

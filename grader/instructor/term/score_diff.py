@@ -20,6 +20,7 @@ from ...record import item_rows, rounded
 from ..batch import RESULTS, student_folders
 from ..discover import Submission
 from ..results import ResultsError, load
+from .course_grade import grade_of
 
 # the gradebook's "7.2 corr2d /4", and a written question's "7.1 7.1_written_1 /2 (written)"
 ITEM_COLUMN = re.compile(r"^(\d+\.\d+) (\S+) /([\d.]+)( \(written\))?$")
@@ -61,21 +62,6 @@ def _standing(row: dict[str, str]) -> Standing:
     score = grade_of(row) or ""
     return Standing(score, items, row.get("overrides", ""), row.get("penalty", ""), row.get("origin", ""),
                     row.get("commit", ""))
-
-
-def grade_of(row: dict[str, str]) -> str | None:
-    """The student's grade as the gradebook's columns make it: the autograded score after any late
-    penalty (``final_score``, else ``score``) plus the written points scored (``written_score``);
-    None when there is no score."""
-    base = row.get("final_score") or row.get("score") or ""
-    if not base:
-        return None
-    written = row.get("written_score") or ""
-    return f"{float(base) + float(written):g}" if written else base
-
-
-def max_of(row: dict[str, str]) -> str:
-    return row.get("total_max") or row.get("max_score") or ""
 
 
 def _add_folder_details(standing: Standing, folder: Path) -> None:
