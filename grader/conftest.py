@@ -1,5 +1,6 @@
 """pytest plugin for ``pytest grader``: options, the grading session, the score table, results.json."""
 
+import contextlib
 import threading
 import time
 import warnings
@@ -119,14 +120,17 @@ def grading_session(request):
 
 def _progress_lines(config):
     """A line on the terminal as each notebook starts and ends, while the kernels run (``-qq``: none).
-    Kernels run in threads: one line at a time."""
+    Kernels run in threads: one line at a time, past pytest's capture of the fixture's output (as
+    its live logging is), or the lines would come only with a failure's details, at the end."""
     reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
     lock = threading.Lock()
 
     def say(line):
-        if reporter is not None and config.getoption("verbose") > -2:
-            with lock:
-                reporter.write_line(f"grading {line}")
+        if reporter is None or config.getoption("verbose") <= -2:
+            return
+        with lock, (capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext()):
+            reporter.write_line(f"grading {line}")
 
     return say
 
