@@ -2,12 +2,17 @@
 Landlock and the socket filter still confine the kernel, and with no writable pids cgroup the
 process cap falls back to RLIMIT_NPROC. A throwaway user runs a grading kernel and reports what
 held; the test skips, saying why, where no such user can be made (not root, no useradd/runuser).
+A fresh clone often lives under a private folder (mode 700, as CI's and pytest's temporary folders
+are): the user is then let through those folders alone, by an ACL entry of its own that the test
+removes after, so it reads the checkout and its packages as it would in a shared one.
 """
 
 import json
 import os
+import pwd
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -67,6 +72,49 @@ def _make_user():
     return name
 
 
+ACL = "system.posix_acl_access"
+
+
+def _acl_with_traverse(mode, uid):
+    """A POSIX ACL (the kernel's xattr form) equal to ``mode`` plus search permission for ``uid``."""
+    def entry(tag, perm, qualifier=0xFFFFFFFF):
+        return struct.pack("<HHI", tag, perm, qualifier)
+
+    owner, group, other = (mode >> 6) & 7, (mode >> 3) & 7, mode & 7
+    return struct.pack("<I", 2) + entry(0x01, owner) + entry(0x02, 1, uid) + entry(0x04, group) + \
+        entry(0x10, group | 1) + entry(0x20, other)
+
+
+def _let_through(user, paths):
+    """Give ``user`` search permission on ``paths`` and every folder above them that others cannot search;
+    a list of (folder, mode, old ACL or None) for ``_restore``. Nothing else changes: what lies
+    below stays as readable as its own modes make it."""
+    uid, changed = pwd.getpwnam(user).pw_uid, []
+    folders = {folder for path in map(Path, paths) for folder in (path.resolve(), *path.resolve().parents)}
+    for folder in sorted(folders):
+        mode = folder.stat().st_mode & 0o7777
+        if mode & 0o001:
+            continue
+        try:
+            old = os.getxattr(folder, ACL)
+        except OSError:
+            old = None
+        if old is not None:   # an ACL of its own already: left alone (the user may still get through)
+            continue
+        try:
+            os.setxattr(folder, ACL, _acl_with_traverse(mode, uid))
+        except OSError:       # no ACLs on this file system: the interpreter check below says so
+            continue
+        changed.append((folder, mode))
+    return changed
+
+
+def _restore(changed):
+    for folder, mode in changed:
+        os.removexattr(folder, ACL)
+        os.chmod(folder, mode)   # the ACL's mask stood in the group bits
+
+
 def _interpreter_for(user, folder):
     """This venv's interpreter if the user can run it; else (a pyenv under /root, say) a venv of a
     system interpreter of the same version in ``folder`` that sees this venv's packages through a
@@ -99,6 +147,7 @@ def test_landlock_socket_filter_and_process_cap_hold_for_an_ordinary_user():
     user = _make_user()
     shared = Path(tempfile.mkdtemp(prefix="nonroot-"))
     server = socket.socket()
+    opened = _let_through(user, [REPO, shared.parent, *(p for p in sys.path if p.endswith("site-packages"))])
     try:
         shared.chmod(0o777)
         server.bind(("127.0.0.1", 0))
@@ -114,6 +163,7 @@ def test_landlock_socket_filter_and_process_cap_hold_for_an_ordinary_user():
         report = json.loads((shared / "out.json").read_text())
     finally:
         server.close()
+        _restore(opened)
         subprocess.run(["userdel", user], capture_output=True)
         shutil.rmtree(shared, ignore_errors=True)
     status, shown = report["status"], report["shown"]
