@@ -9,6 +9,7 @@ import html
 
 from .markup import fragment
 from .record import PASSED, SKIPPED, WITHHELD, item_points, totals
+from .score_table import course_total
 
 MARKS = {PASSED: ("✓", "#1a7f37"), SKIPPED: ("–", "#6e7781"), WITHHELD: ("–", "#6e7781")}
 FAILED_MARK = ("✗", "#cf222e")
@@ -25,6 +26,15 @@ def _title(result):
 
 def _points(got, full):
     return f"{float(got):.2f} / {float(full):.2f}"
+
+
+def _course_points(results):
+    """Points out of the course's maximum, as the score table shows them, plus the part of that
+    maximum only the course's grader scores (hidden checks, in a student's copy)."""
+    got, local = totals(results)
+    course = course_total(results)
+    kept = course - local
+    return _points(got, course), (f" ({float(kept):.2f} of them only the course's grader scores)" if kept else "")
 
 
 class CheckMessage:
@@ -58,10 +68,10 @@ class CheckReport:
     def __repr__(self):
         if not self.items:
             return "d2l.check: this notebook defines no graded item yet"
-        lines = [f"d2l.check: {_points(self.points, self.max_points)} points"]
+        points, kept = _course_points(self.results)
+        lines = [f"d2l.check: {points} points{kept}"]
         for item, results in self._by_item():
-            got, full = totals(results)
-            lines.append(f"\n{item}: {_points(got, full)}")
+            lines.append(f"\n{item}: {''.join(_course_points(results))}")
             for r in results:
                 mark = MARKS.get(r.status, FAILED_MARK)[0]
                 lines.append(f"  {mark} {_title(r)} ({_points(r.points, r.max_points)})"
@@ -75,12 +85,13 @@ class CheckReport:
     def _repr_html_(self):
         if not self.items:
             return f'<div style="{STYLE}">d2l.check: this notebook defines no graded item yet.</div>'
-        parts = [f'<div style="{STYLE}"><b>d2l.check</b>: <b>{_points(self.points, self.max_points)}</b> points '
+        points, kept = _course_points(self.results)
+        parts = [f'<div style="{STYLE}"><b>d2l.check</b>: <b>{points}</b> points{html.escape(kept)} '
                  f'<span style="color:#6e7781">({self.seconds:.1f} s)</span>']
         for item, results in self._by_item():
-            got, full = totals(results)
+            shown = html.escape("".join(_course_points(results)))
             parts.append(f'<div style="margin-top:.6em"><b><code>{html.escape(item)}</code></b> '
-                         f'{_points(got, full)}<ul style="margin:.2em 0;padding-left:1.2em;list-style:none">')
+                         f'{shown}<ul style="margin:.2em 0;padding-left:1.2em;list-style:none">')
             for r in results:
                 mark, colour = MARKS.get(r.status, FAILED_MARK)
                 status = "" if r.passed else f" — <b>{html.escape(r.headline)}</b>"

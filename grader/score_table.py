@@ -6,6 +6,7 @@ item's points is shown in a column of its own, so "3.33 / 4.00, 0.67 course-only
 syllabus's 4 points of which this copy can score 3.33.
 """
 
+from collections.abc import Iterable
 from fractions import Fraction
 from functools import cache
 
@@ -29,6 +30,11 @@ def course_points(result: CheckResult) -> Fraction:
 
     check = _checks_by_name().get(result.name)
     return check_points(check) if check is not None else Fraction(0)
+
+
+def course_total(results: Iterable[CheckResult]) -> Fraction:
+    """What the course's grader gives these results at most (placeholders at their real share)."""
+    return sum((course_points(result) for result in results), Fraction(0))
 
 
 def score_table(record: GradingRecord) -> str:

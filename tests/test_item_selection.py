@@ -96,6 +96,21 @@ def test_a_student_copy_shows_which_part_of_an_item_only_the_course_scores():
     assert "course-only" not in score_table(_record(["pool2d"]))   # the course's grader runs them all
 
 
+@pytest.mark.parametrize("release", [False, True], ids=["course", "student-copy"])
+def test_the_check_cell_shows_the_same_maxima_as_the_table(release):
+    from grader.check_view import CheckReport
+
+    items = ["corr2d", "pool2d"]
+    record = _record(items, release=release)
+    shown = repr(CheckReport(record.checks, items, 0.1))
+    hidden = {name: sum(check_points(c) for c in ALL_CHECKS if c.item == name and c.hidden) for name in items}
+    for name in items:
+        line = next(line for line in shown.splitlines() if line.startswith(f"{name}:"))
+        assert f"/ {ITEMS[name].points:.2f}" in line, line
+        assert (f"({float(hidden[name]):.2f} of them only the course's grader scores)" in line) == release, line
+    assert shown.startswith(f"d2l.check: {float(8 - sum(hidden.values())) if release else 8.0:.2f} / 8.00 points")
+
+
 def test_items_done_counts_the_23_a_student_defines():
     assert len(gradable_items()) == 23
     failing = {"corr2d", "VGG"}
