@@ -133,7 +133,7 @@ def test_a_file_without_the_columns_names_what_it_lacks(stored, capsys):
     out, overrides = stored
     overrides.write_text("student,item,points\nalice,corr2d,3\n")
     assert main(["gradebook", str(out), "--overrides", str(overrides)]) == 2
-    assert "line 1: the header lacks adjust, reason, who, when" in capsys.readouterr().err
+    assert "line 1: not an overrides file: no adjust, reason, who, when column" in capsys.readouterr().err
 
 
 def test_grade_class_checks_the_overrides_before_grading_anyone(tmp_path, capsys):

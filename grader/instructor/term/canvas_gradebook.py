@@ -5,12 +5,11 @@ import file is best made from Canvas's own export: its identity columns are copi
 and the assignment's column keeps Canvas's "Name (id)" header when the export has that column.
 """
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .csv_input import open_table
 from .lms_formats import CANVAS_IDENTITY
 
 TEST_STUDENT = "Student, Test"   # the student view's account, in every export; never a real student
@@ -48,18 +47,8 @@ class CanvasExport:
 
 def read_canvas_export(path: str | Path) -> CanvasExport:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise CanvasExportError(f"cannot read the Canvas export {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise CanvasExportError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = list(reader.fieldnames or [])
-    missing = [name for name in CANVAS_IDENTITY if name not in header]
-    if missing:
-        raise CanvasExportError(f"{path}, line 1: not a Canvas gradebook export: no {', '.join(missing)} column "
-                                f"(Canvas's export starts {', '.join(CANVAS_IDENTITY)})")
+    reader, header = open_table(path, "a Canvas gradebook export", CANVAS_IDENTITY, CanvasExportError,
+                                strip_header=False)
     export = CanvasExport(path, header, [], [])
     for row in reader:
         student = (row.get("Student") or "").strip()

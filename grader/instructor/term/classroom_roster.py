@@ -8,11 +8,11 @@ so a student matches the row whose identifier is their name, or whose user name 
 ends with (after a hyphen); the longest user name wins, and a tie is an error, never a guess.
 """
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from .csv_input import open_table
 
 REQUIRED = ("identifier", "github_username")
 
@@ -36,19 +36,7 @@ class RosterEntry:
 
 def read_roster(path: str | Path) -> list[RosterEntry]:
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise RosterError(f"cannot read the roster {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise RosterError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED if name not in header]
-    if missing:
-        raise RosterError(f"{path}, line 1: not GitHub Classroom's roster: no {', '.join(missing)} column "
-                          "(expected identifier, github_username, github_id, name)")
-    reader.fieldnames = header
+    reader, _ = open_table(path, "GitHub Classroom's roster", REQUIRED, RosterError)
     entries: list[RosterEntry] = []
     seen: dict[str, int] = {}
     for row in reader:

@@ -8,8 +8,6 @@ nothing changes. An override enters the grading record as one more row of its it
 feedback report all carry it the way they carry every check.
 """
 
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -19,6 +17,7 @@ from pathlib import Path
 from ...items import ITEMS, WRITTEN
 from ...record import CheckResult, exact, rounded
 from ..results import GradedRun
+from .csv_input import open_table
 
 COLUMNS = ("student", "item", "points", "adjust", "reason", "who", "when")
 REQUIRED = ("student", "item", "reason", "who", "when")
@@ -97,19 +96,7 @@ def _parse_row(row: dict[str, str | None], where: str, students: set[str]) -> Ov
 def read_overrides(path: str | Path, students: Iterable[str]) -> list[Override]:
     """Every override in the CSV at ``path``, checked against the class's ``students``."""
     path, known = Path(path), set(students)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as error:
-        raise OverridesError(f"cannot read the overrides file {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise OverridesError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in COLUMNS if name not in header]
-    if missing:
-        raise OverridesError(f"{path}, line 1: the header lacks {', '.join(missing)}; "
-                             f"it must name {', '.join(COLUMNS)}")
-    reader.fieldnames = header
+    reader, _ = open_table(path, "an overrides file", COLUMNS, OverridesError)
     found: list[Override] = []
     seen: dict[tuple[str, str], int] = {}
     for row in reader:
