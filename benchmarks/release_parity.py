@@ -21,7 +21,7 @@ sys.path.insert(0, str(REPO / "tests"))
 from mutants import rounds, solved_homework  # noqa: E402
 from notebook_factory import write_notebook  # noqa: E402
 from release_env import build_release_env, compare, grade_both_ways  # noqa: E402
-from test_release_parity import blank_homework  # noqa: E402
+from shared_gradings import blank_homework  # noqa: E402
 
 
 def submissions():

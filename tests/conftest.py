@@ -46,3 +46,11 @@ class PatchClasses(d2l.DataModule):
 def patch_classes():
     torch.manual_seed(0)
     return PatchClasses()
+
+
+@pytest.fixture(scope="session")
+def graded_homework(tmp_path_factory):
+    """``graded_homework(cells)``: the whole homework graded once per session (shared_gradings.py)."""
+    from shared_gradings import GradingCache
+
+    return GradingCache(tmp_path_factory.mktemp("shared-gradings"))

@@ -27,18 +27,27 @@ def write_notebook(path, *cells, title=None):
 
 def grade(path, items=None, limits=QUICK):
     """{item: (points, max_points, [statuses], [feedback])} for the chosen items."""
+    results, notes = grade_checks(path, items, limits)
+    return item_table(results), [note.text for note in notes]
+
+
+def grade_checks(path, items=None, limits=QUICK):
+    """([CheckResult] in the grader's order, [Note]): what ``pytest grader`` records, graded in-process."""
     session = GradingSession(path, limits).start()
     try:
-        table = {}
-        for check in ALL_CHECKS:
-            if items is not None and check.item not in items:
-                continue
-            result = run_check(session, check)
-            got, full, statuses, feedback = table.setdefault(check.item, [Fraction(0), Fraction(0), [], []])
-            table[check.item][0] += result.points
-            table[check.item][1] += result.max_points
-            statuses.append(result.status)
-            feedback.append(result.feedback)
-        return table, [note.text for note in session.execution_notes()]
+        results = [run_check(session, check) for check in ALL_CHECKS if items is None or check.item in items]
+        return results, session.execution_notes()
     finally:
         session.close()
+
+
+def item_table(results):
+    """{item: [points, max_points, [statuses], [feedback]]}, a fresh table each call."""
+    table = {}
+    for result in results:
+        row = table.setdefault(result.item, [Fraction(0), Fraction(0), [], []])
+        row[0] += result.points
+        row[1] += result.max_points
+        row[2].append(result.status)
+        row[3].append(result.feedback)
+    return table

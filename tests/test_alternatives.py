@@ -15,10 +15,7 @@ from textwrap import dedent
 import pytest
 from mutants import rounds, solved_homework
 from notebook_factory import grade, write_notebook
-
-from grader.kernel import ExecutionLimits
-
-LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
+from shared_gradings import HOMEWORK_LIMITS
 
 _ROWS = [
     ("fully_connected_param_count", "written as a product of four sides", """
@@ -322,7 +319,7 @@ def test_alternative_correct_solutions_get_full_marks(tmp_path, number):
     alternatives = ROUNDS[number]
     notebook = write_notebook(tmp_path / "homework.ipynb",
                               *solved_homework([(item, source) for item, _, source in alternatives]))
-    table, _ = grade(notebook, limits=LIMITS)
+    table, _ = grade(notebook, limits=HOMEWORK_LIMITS)
     described = {item: description for item, description, _ in alternatives}
     lost = {f"{item} ({described.get(item, 'reference')})": (got, full, statuses, feedback)
             for item, (got, full, statuses, feedback) in table.items() if got != full}
@@ -335,10 +332,10 @@ DEFAULT_DTYPES = ["float64", "float16", pytest.param("bfloat16", marks=pytest.ma
 
 
 @pytest.mark.parametrize("dtype", DEFAULT_DTYPES)
-def test_the_solved_homework_in_another_default_dtype_gets_full_marks(tmp_path, dtype):
+def test_the_solved_homework_in_another_default_dtype_gets_full_marks(graded_homework, dtype):
     cells = solved_homework()
     cells.insert(1, f"torch.set_default_dtype(torch.{dtype})")
-    table, _ = grade(write_notebook(tmp_path / "homework.ipynb", *cells), limits=LIMITS)
+    table = graded_homework(cells).table()   # float64's grading is test_check_cell's too
     lost = {item: (got, full, statuses, feedback) for item, (got, full, statuses, feedback) in table.items()
             if got != full}
     assert not lost

@@ -9,11 +9,9 @@ book writes as lazy layers (the seed's ``vgg_block`` is a mutant in tests/mutant
 """
 
 from notebook_factory import grade, write_notebook
+from shared_gradings import HOMEWORK_LIMITS
 
 from grader.items import ITEMS
-from grader.kernel import ExecutionLimits
-
-LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 
 BOOK = [
     # ---- 7.2 ----------------------------------------------------------------------------------
@@ -263,7 +261,7 @@ DEFINED = {"corr2d", "Conv2D", "comp_conv2d", "corr2d_multi_in", "corr2d_multi_i
 
 def test_the_books_code_gets_full_marks_on_every_name_it_defines(tmp_path):
     notebook = write_notebook(tmp_path / "book.ipynb", *BOOK)
-    table, notes = grade(notebook, limits=LIMITS)
+    table, notes = grade(notebook, limits=HOMEWORK_LIMITS)
     assert not [note for note in notes if "cell" in note], notes  # every cell ran as in the book
     lost = {item: (got, full, statuses, feedback) for item, (got, full, statuses, feedback) in table.items()
             if item in DEFINED and got != full}

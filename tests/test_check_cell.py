@@ -4,7 +4,8 @@ the definitions live in a real notebook kernel (nbclient), and harmless inside t
 Each case is one notebook: the whole homework (solved, with a round of mutants from
 tests/mutants.py, or blank) and a last cell that checks every item and prints the points per
 item. The same notebook is then graded by the grader, which runs that cell too (there it only
-says that the checks are not available). Round 0 of the mutants runs by default, the rest with
+says that the checks are not available); that grading is shared with the other tests that grade
+the same notebook (shared_gradings.py). Round 0 of the mutants runs by default, the rest with
 ``-m slow``.
 """
 
@@ -16,33 +17,14 @@ import nbformat
 import pytest
 from mutants import rounds, solved_homework
 from nbclient import NotebookClient
-from notebook_factory import grade, write_notebook
+from notebook_factory import write_notebook
+from shared_gradings import CHECK_CELL, GRADED, MARK, blank_homework
 
 from grader.cell_names import ordinal
 from grader.check_view import CheckReport
-from grader.items import ITEMS
-from grader.kernel import ExecutionLimits
 from grader.record import FAILED, PASSED, SKIPPED, CheckResult, rounded
 
-LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
-GRADED = [name for name, item in ITEMS.items() if not item.training]
-MARK = "CHECK-POINTS "
-CHECK_CELL = ("import json\n"
-              f"_report = d2l.check(*{GRADED!r})\n"
-              "if hasattr(_report, 'item_points'):  # in the grader's kernel the checks are not available\n"
-              f"    print({MARK!r} + json.dumps(_report.item_points()))\n"
-              "_report")
 ROUNDS = rounds()
-
-
-def blank_homework():
-    """Every code cell of the released notebooks, stubs and demonstrations, in one notebook."""
-    from pathlib import Path
-
-    cells = []
-    for path in sorted((Path(__file__).resolve().parents[1] / "assignment").glob("*.ipynb")):
-        cells += [c.source for c in nbformat.read(str(path), as_version=4).cells if c.cell_type == "code"]
-    return cells
 
 
 def check_cell_points(path):
@@ -60,11 +42,12 @@ def check_cell_points(path):
     return {item: tuple(value) for item, value in points.items()}
 
 
-def same_points_as_the_grader(tmp_path, cells):
+def same_points_as_the_grader(tmp_path, graded_homework, cells):
     notebook = write_notebook(tmp_path / "homework.ipynb", *cells, CHECK_CELL)
     with ThreadPoolExecutor(1) as pool:   # the plain kernel and the grader's at once (two cores)
         cell = pool.submit(check_cell_points, notebook)
-        table, notes = grade(notebook, limits=LIMITS)
+        grading = graded_homework(cells)   # the same notebook; graded once per session
+        table, notes = grading.table(), grading.note_texts()
         from_cell = cell.result()
     from_grader = {item: (rounded(table[item][0]), rounded(table[item][1])) for item in GRADED}
     differ = {item: (from_cell[item], from_grader[item]) for item in GRADED if from_cell[item] != from_grader[item]}
@@ -74,31 +57,32 @@ def same_points_as_the_grader(tmp_path, cells):
     return from_grader
 
 
-def test_solved_homework_same_points_as_the_grader(tmp_path):
-    points = same_points_as_the_grader(tmp_path, solved_homework())
+def test_solved_homework_same_points_as_the_grader(tmp_path, graded_homework):
+    points = same_points_as_the_grader(tmp_path, graded_homework, solved_homework())
     assert all(got == full for got, full in points.values())
 
 
 @pytest.mark.slow
-def test_solved_homework_in_float64_same_points_as_the_grader(tmp_path):
+def test_solved_homework_in_float64_same_points_as_the_grader(tmp_path, graded_homework):
     """The check cell runs the grader's own code in the student's kernel, whose default dtype is
     then float64 for the grader's side too: the points are still full, and the grader's."""
     cells = solved_homework()
     cells.insert(1, "torch.set_default_dtype(torch.float64)")
-    points = same_points_as_the_grader(tmp_path, cells)
+    points = same_points_as_the_grader(tmp_path, graded_homework, cells)
     assert all(got == full for got, full in points.values())
 
 
-def test_blank_homework_same_points_as_the_grader(tmp_path):
-    points = same_points_as_the_grader(tmp_path, blank_homework())
+def test_blank_homework_same_points_as_the_grader(tmp_path, graded_homework):
+    points = same_points_as_the_grader(tmp_path, graded_homework, blank_homework())
     assert all(got == 0 for got, _ in points.values())
 
 
 @pytest.mark.parametrize("number", [pytest.param(k, id=f"round{k}", marks=[pytest.mark.slow] if k else [])
                                     for k in range(len(ROUNDS))])
-def test_mutants_same_points_as_the_grader(tmp_path, number):
+def test_mutants_same_points_as_the_grader(tmp_path, graded_homework, number):
     mutants = ROUNDS[number]
-    points = same_points_as_the_grader(tmp_path, solved_homework([(item, source) for item, _, source in mutants]))
+    points = same_points_as_the_grader(tmp_path, graded_homework,
+                                       solved_homework([(item, source) for item, _, source in mutants]))
     assert all(points[item][0] < points[item][1] for item, _, _ in mutants)
 
 

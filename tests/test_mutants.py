@@ -1,7 +1,8 @@
 """Realistic student bugs (tests/mutants.py) cost points on their own item and on no other.
 
 Each round is the whole homework solved with the reference definitions, with one mutant each of
-several distinct items substituted in, graded in one kernel as a student's notebook would be. The
+several distinct items substituted in, graded in one kernel as a student's notebook would be (once
+per session: test_check_cell and test_release_parity check round 0 too, shared_gradings.py). The
 first two rounds (every item, most of the mutants) run by default, the rest with ``-m slow``. An
 item that keeps full marks despite its mutant, or an item that loses points for another item's
 bug (double jeopardy), fails the round with the mutant's description.
@@ -9,19 +10,10 @@ bug (double jeopardy), fails the round with the mutant's description.
 
 import pytest
 from mutants import MUTANTS, edited_reference, rounds, solved_homework
-from notebook_factory import grade, write_notebook
 
 from grader.items import ITEMS
-from grader.kernel import ExecutionLimits
 
-LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 ROUNDS = rounds()
-
-
-def grade_round(tmp_path, substitutes):
-    notebook = write_notebook(tmp_path / "homework.ipynb", *solved_homework(substitutes))
-    table, _ = grade(notebook, limits=LIMITS)
-    return table
 
 
 def test_the_table_covers_every_item_with_distinct_bugs():
@@ -47,9 +39,9 @@ DEFAULT_ROUNDS = 2  # round 0 has a mutant of every item; later rounds run with 
 
 @pytest.mark.parametrize("number", [pytest.param(k, id=f"round{k}", marks=[pytest.mark.slow] if k >= DEFAULT_ROUNDS
                                                  else []) for k in range(len(ROUNDS))])
-def test_each_mutant_loses_points_on_its_own_item_and_no_other(tmp_path, number):
+def test_each_mutant_loses_points_on_its_own_item_and_no_other(graded_homework, number):
     mutants = ROUNDS[number]
-    table = grade_round(tmp_path, [(item, source) for item, _, source in mutants])
+    table = graded_homework(solved_homework([(item, source) for item, _, source in mutants])).table()
     mutated = {item: description for item, description, _ in mutants}
     survived = {f"{item}: {mutated[item]}": table[item][:3] for item in mutated if table[item][0] >= table[item][1]}
     charged_twice = {item: (got, full, statuses) for item, (got, full, statuses, _) in table.items()

@@ -12,15 +12,14 @@ import pytest
 from mutants import MUTANTS, PARAMETER_MUTANTS, rounds, solved_homework
 from notebook_factory import grade, write_notebook
 from parameter_checks import INPUT, PARAMETERS
+from shared_gradings import HOMEWORK_LIMITS
 
 from grader.checks import ALL_CHECKS
 from grader.checks.properties import DEGENERATE
 from grader.items import ITEMS
-from grader.kernel import ExecutionLimits
 from grader.oracles import reference
 from grader.scoring import check_points
 
-LIMITS = ExecutionLimits(cell_timeout=60, total_budget=300, probe_timeout=60)
 GRADED = [name for name, item in ITEMS.items() if not item.training and item.kind != "value"]
 ROUNDS = rounds([(item, (parameter, description), source)
                  for item, parameter, description, source in PARAMETER_MUTANTS])
@@ -58,7 +57,7 @@ def _statuses(table, item):
 def test_ignoring_a_parameter_fails_its_check_on_its_item_and_nowhere_else(tmp_path, number):
     mutants = ROUNDS[number]
     notebook = write_notebook(tmp_path / "homework.ipynb", *solved_homework([(item, src) for item, _, src in mutants]))
-    table, _ = grade(notebook, limits=LIMITS)
+    table, _ = grade(notebook, limits=HOMEWORK_LIMITS)
     for item, (parameter, description), _ in mutants:
         title = PARAMETERS[item][parameter]
         assert _statuses(table, item)[title] != "passed", f"{item}: {description} passed '{title}'"
@@ -68,11 +67,14 @@ def test_ignoring_a_parameter_fails_its_check_on_its_item_and_nowhere_else(tmp_p
     assert not charged, f"items that lost points for another item's ignored parameter: {charged}"
 
 
-def test_a_squeeze_bug_costs_only_the_degenerate_shape_share(tmp_path):
+def test_a_squeeze_bug_costs_only_the_degenerate_shape_share(graded_homework):
+    """Both squeeze() bugs are in round 0 of the mutants, whose grading test_mutants shares (where
+    it also shows that no item loses points for another item's bug)."""
     squeezed = [(item, source) for item, description, source in MUTANTS if "squeeze()" in description]
     assert {item for item, _ in squeezed} == {"avg_pooling_via_convolution", "comp_conv2d"}
-    notebook = write_notebook(tmp_path / "homework.ipynb", *solved_homework(squeezed))
-    table, _ = grade(notebook, {item for item, _ in squeezed}, limits=LIMITS)
+    round0 = [(item, source) for item, _, source in rounds()[0]]
+    assert set(squeezed) <= set(round0)
+    table = graded_homework(solved_homework(round0)).table()
     for item, _ in squeezed:
         failed = [title for title, status in _statuses(table, item).items() if status != "passed"]
         assert failed == [DEGENERATE], (item, failed)
