@@ -51,8 +51,11 @@ def test_solved_assignment_gets_full_marks(tmp_path):
     _assert_full_marks(table)
 
 
+@pytest.mark.slow
 def test_one_notebook_for_the_whole_homework_gets_full_marks(tmp_path):
-    """The seed's layout: every section in one notebook, headings and all."""
+    """The seed's layout: every section in one notebook, headings and all. Slow: by default
+    test_check_cell's solved homework (every section in one notebook) and the solved assignment
+    above (the notebooks' own cells) cover it."""
     cells = [cell for nb in _notebooks() for cell in solved(nb).cells]
     whole = new_notebook(cells=cells)
     table, _ = grade(_write(tmp_path / "one", [("HW2.ipynb", whole)]), limits=LIMITS)
