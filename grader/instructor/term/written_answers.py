@@ -13,6 +13,7 @@ import difflib
 import hashlib
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -163,9 +164,8 @@ def read_cells(path: Path) -> list[Any]:
     return cells
 
 
-def starter_answers(starter: list[Path]) -> dict[str, str]:
-    """What the blank notebooks hold under each question: an answer equal to it is no answer."""
-    texts: dict[str, str] = {}
+def _starter_questions(starter: list[Path]) -> Iterator[tuple[str, str, str | None]]:
+    """(question, its cell's text, the cell after it or None) for each question of the blank notebooks."""
     for path in starter:
         try:
             cells = read_cells(path)
@@ -173,23 +173,25 @@ def starter_answers(starter: list[Path]) -> dict[str, str]:
             continue
         for index, cell in enumerate(cells):
             item = which_question(_source(cell)) if isinstance(cell, dict) else None
-            if item is not None and index + 1 < len(cells) and isinstance(cells[index + 1], dict):
-                texts.setdefault(item.name, _source(cells[index + 1]))
+            if item is not None:
+                after = cells[index + 1] if index + 1 < len(cells) else None
+                yield item.name, _source(cell), _source(after) if isinstance(after, dict) else None
+
+
+def starter_answers(starter: list[Path]) -> dict[str, str]:
+    """What the blank notebooks hold under each question: an answer equal to it is no answer."""
+    texts: dict[str, str] = {}
+    for name, _, after in _starter_questions(starter):
+        if after is not None:
+            texts.setdefault(name, after)
     return texts
 
 
 def starter_questions(starter: list[Path]) -> dict[str, str]:
     """Each question's text as the blank notebooks ask it (the packet shows this, not a student's copy)."""
     texts: dict[str, str] = {}
-    for path in starter:
-        try:
-            cells = read_cells(path)
-        except ValueError:
-            continue
-        for cell in cells:
-            item = which_question(_source(cell)) if isinstance(cell, dict) else None
-            if item is not None:
-                texts.setdefault(item.name, _source(cell).strip())
+    for name, question, _ in _starter_questions(starter):
+        texts.setdefault(name, question.strip())
     return texts
 
 
