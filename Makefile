@@ -43,7 +43,7 @@ grade: setup
 	@$(BIN)/python -m pytest grader --submission "$(SUBMISSION)" $(foreach item,$(ITEM),--item $(item)) $(PYTEST_ARGS); status=$$?; [ $$status -le 1 ]
 
 # >>> instructor only
-.PHONY: lint test test-all grade-class release
+.PHONY: lint test test-fast test-all grade-class release
 
 # ruff on the whole tree; mypy on the seams pyproject.toml names ([tool.mypy] files); the GitHub
 # workflows through zizmor (auditor persona, offline) and GitHub's workflow schema.
@@ -53,8 +53,14 @@ lint: setup
 	$(BIN)/zizmor --quiet --persona=auditor --offline .github/workflows/
 	$(BIN)/check-jsonschema --builtin-schema vendor.github-workflows .github/workflows/*.yml
 
+# The default suite leaves out the tests marked slow and prints the 25 slowest (to keep it fast).
 test: setup lint
-	$(BIN)/python -m pytest tests $(PYTEST_ARGS)
+	$(BIN)/python -m pytest tests --durations=25 $(PYTEST_ARGS)
+
+# The loop while working: no slow test, none that starts a kernel and none that trains a model
+# or checks whole models in-process (about a minute).
+test-fast: setup
+	$(BIN)/python -m pytest tests -m "not slow and not kernel and not heavy" $(PYTEST_ARGS)
 
 test-all: setup
 	$(BIN)/python -m pytest tests -m "" $(PYTEST_ARGS)
