@@ -6,7 +6,7 @@ no notebook executed). A roster student's later snapshot (``alice@late``) is fol
 own row; the better of the on-time score and the late score after its penalty counts.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -108,9 +108,11 @@ def deadline_rows(course: Course, outcomes: Sequence["Outcome"],
     return [o for o in outcomes if not o.student.endswith(LATE_SUFFIX) or _owner_missing(o, groups)], rows
 
 
-def apply_stored(course_path: str | Path, outcomes: Sequence["Outcome"], out: Path) -> tuple[list["Outcome"], Rows]:
+def apply_stored(course_path: str | Path, outcomes: Sequence["Outcome"], out: Path,
+                 prepare: Callable[[list["Outcome"]], None] | None = None) -> tuple[list["Outcome"], Rows]:
     """``gradebook CLASS_OUT --course``: the deadline columns from the times and results stored in
-    ``out`` alone (later snapshots, which have no gradebook row, found by their stored time)."""
+    ``out`` alone (later snapshots, which have no gradebook row, found by their stored time).
+    ``prepare`` (the overrides) gets every snapshot before the late policy picks one."""
     from ..batch import ERROR, GRADED, RESULTS, Outcome
     from ..discover import Submission
     from ..results import ResultsError, load
@@ -132,6 +134,8 @@ def apply_stored(course_path: str | Path, outcomes: Sequence["Outcome"], out: Pa
         except ResultsError as error:
             outcome.status, outcome.problem = ERROR, str(error)
         later.append(outcome)
+    if prepare is not None:
+        prepare([*outcomes, *later])
     return deadline_rows(course, [*outcomes, *later], times)
 
 

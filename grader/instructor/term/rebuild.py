@@ -10,6 +10,7 @@ import csv
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ... import receipt
@@ -25,6 +26,7 @@ from .late_gradebook import apply_stored
 from .manual_store import StoreError
 from .overrides import OverridesError, apply_overrides, read_overrides
 from .rubrics import RubricError
+from .submission_times import LATE_SUFFIX
 from .written_step import written_class
 
 
@@ -104,7 +106,12 @@ def apply_to_outcomes(outcomes: Sequence[Outcome], path: str | Path, students: S
     """Put the overrides in ``path`` into the outcomes' runs: all of them, or (on a fault) none.
     ``students``: the whole class, where ``outcomes`` are one shard of it (the others' overrides wait)."""
     present = {o.student for o in outcomes}
-    overrides = [o for o in read_overrides(path, [*present, *students]) if o.student in present]
+    named = [o for o in read_overrides(path, [*present, *students]) if o.student in present]
+    # A student's late snapshot is theirs too: whichever of the two the late policy counts, the
+    # correction must reach the grade (a row naming ``alice@late`` itself wins for its item).
+    chosen = {(o.student, o.item) for o in named}
+    overrides = named + [replace(o, student=o.student + LATE_SUFFIX) for o in named
+                         if o.student + LATE_SUFFIX in present and (o.student + LATE_SUFFIX, o.item) not in chosen]
     runs = apply_overrides({o.student: o.run for o in outcomes}, overrides, path)
     for outcome in outcomes:
         outcome.run = runs[outcome.student]
@@ -114,9 +121,16 @@ def rebuild(args: argparse.Namespace) -> int:
     out = Path(args.class_out)
     try:
         outcomes, identical, similar = stored_outcomes(out)
-        if args.overrides:
-            apply_to_outcomes(outcomes, args.overrides)
-        shown, deadlines = apply_stored(args.course, outcomes, out) if args.course else (outcomes, {})
+
+        def overridden(every: list[Outcome]) -> None:
+            if args.overrides:
+                apply_to_outcomes(every, args.overrides)
+
+        if args.course:   # the overrides reach each student's later snapshot too
+            shown, deadlines = apply_stored(args.course, outcomes, out, prepare=overridden)
+        else:
+            overridden(outcomes)
+            shown, deadlines = outcomes, {}
         written = written_class(out)   # the written questions' stored manual scores (term/written_step.py)
     except (StoredClassError, OverridesError, CourseFileError, StoreError, RubricError) as error:
         print(f"gradebook: {error}", file=sys.stderr)
