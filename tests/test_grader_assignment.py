@@ -6,6 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_notebook
 from notebook_factory import grade
+from shared_gradings import blank_homework
 
 from grader.items import ITEMS
 from grader.kernel import ExecutionLimits
@@ -62,8 +63,22 @@ def test_one_notebook_for_the_whole_homework_gets_full_marks(tmp_path):
     _assert_full_marks(table)
 
 
+def test_the_blank_homework_scores_zero_with_not_implemented_everywhere(graded_homework):
+    """Every code cell of the assignment's notebooks in one notebook: the grading test_check_cell
+    and test_release_parity share (shared_gradings.py)."""
+    _assert_not_implemented_everywhere(graded_homework(blank_homework()).table())
+
+
+@pytest.mark.slow
 def test_blank_assignment_scores_zero_with_not_implemented_everywhere():
+    """The assignment's own folder of notebooks. Slow: by default the blank homework above is
+    graded, and test_instructor_release grades this folder (released) to zero, every public check
+    not implemented but the GPU-only ones, skipped."""
     table, _ = grade(ASSIGNMENT, limits=LIMITS)
+    _assert_not_implemented_everywhere(table)
+
+
+def _assert_not_implemented_everywhere(table):
     assert set(table) == set(ITEMS)
     for item, (got, full, statuses, feedback) in table.items():
         if ITEMS[item].training:  # GPU-only and opt-in: skipped here, 0 of 0 points
