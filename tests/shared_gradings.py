@@ -60,7 +60,9 @@ class Grading:
 
 class GradingCache:
     """``cache(cells)`` writes ``cells`` and the check cell as one notebook and grades it, once per
-    distinct (cells, limits); ``gradings`` counts the kernels it started, for the suite's figures."""
+    distinct (cells, limits); ``gradings`` counts the kernels it started, for the suite's figures.
+    The key is the notebook and the limits alone: a test that needs another environment (its own
+    Fashion-MNIST files, say) grades its notebook itself."""
 
     def __init__(self, folder):
         self.folder = Path(folder)
