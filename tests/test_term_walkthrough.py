@@ -288,8 +288,6 @@ def test_each_export_carries_the_grade_under_its_platforms_header(term):
     assert ["classroom-org-hw2-carol", "late penalty", "penalty", "-5.6", "0"] in rows
 
 
-@pytest.mark.xfail(strict=True, reason="known defect: for a student whose late work counts, the long export's "
-                   "item rows are the on-time snapshot's (the gradebook's item columns), its penalty the late one's")
 def test_the_long_export_adds_up_to_each_students_grade(term):
     """Its rows should be the grade's parts: for carol, the late work that counted, then its penalty."""
     total = {}

@@ -7,6 +7,7 @@ own row; the better of the on-time score and the late score after its penalty co
 """
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -105,7 +106,18 @@ def deadline_rows(course: Course, outcomes: Sequence["Outcome"],
         time = times.get(outcome.student) or SubmissionTime(None, "unknown", note="no time recorded")
         groups.setdefault(_owner(outcome, time), []).append((outcome, time))
     rows = {owner: _row(course, owner, group) for owner, group in groups.items()}
-    return [o for o in outcomes if not o.student.endswith(LATE_SUFFIX) or _owner_missing(o, groups)], rows
+    shown = [o for o in outcomes if not o.student.endswith(LATE_SUFFIX) or _owner_missing(o, groups)]
+    return [_counted_snapshot(o, groups.get(o.student, []), rows.get(o.student, {})) for o in shown], rows
+
+
+def _counted_snapshot(outcome: "Outcome", group: list[tuple["Outcome", SubmissionTime]],
+                      columns: dict[str, str]) -> "Outcome":
+    """The student's row shows the snapshot the late policy counted, so its item columns, score and
+    overrides add up to ``raw_score`` (and, less the penalty, ``final_score``)."""
+    if columns.get("counted", "").split(" ", 1)[0] != "latest":
+        return outcome
+    late = next((o for o, _ in group if o.student.endswith(LATE_SUFFIX) and o.run is not None), None)
+    return outcome if late is None else replace(outcome, run=late.run)
 
 
 def apply_stored(course_path: str | Path, outcomes: Sequence["Outcome"], out: Path,
