@@ -212,3 +212,25 @@ def test_the_exported_grade_is_the_final_autograded_score_plus_the_written_point
     assert _rows(tmp_path / "l.csv")[1:] == [["ann", "corr2d", "auto", "4", "4"],
                                               ["ann", "7.1_written_1", "written", "1.5", "2"],
                                               ["ann", "late penalty", "penalty", "-1", "0"]]
+
+
+def test_canvas_points_possible_is_the_class_maximum_not_the_first_students(tmp_path):
+    """A training run a TA scored by override raises that student's maximum; the column's points
+    possible must then be the largest, wherever that student sits in the gradebook."""
+    skipped = check("LeNet_training", "7.6", "accuracy", 0, 0, "skipped", "needs a GPU")
+    out = write_class(tmp_path / "class", {"ann": (solved_checks() + [skipped], "a"),
+                                           "zoe": (solved_checks() + [skipped], "z")})
+    (tmp_path / "overrides.csv").write_text("student,item,points,adjust,reason,who,when\n"
+                                            "zoe,LeNet_training,2,,trained on the TA's GPU,ta-kim,2026-10-22\n")
+    assert main(["gradebook", str(out), "--overrides", str(tmp_path / "overrides.csv")]) == 0
+    assert main(["export", str(out), "--to", "canvas", "--assignment", "HW2", "--out", str(tmp_path / "c.csv"),
+                 "--canvas-export", str(_canvas_export(tmp_path))]) in (0, 1)
+    points = next(row for row in _rows(tmp_path / "c.csv") if row[0].strip() == "Points Possible")
+    assert points[-1] == "10"   # 8 for everyone, + 2 for the training run zoe was scored on
+
+
+def _canvas_export(tmp_path):
+    path = tmp_path / "canvas.csv"
+    path.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n    Points Possible,,,,\n"
+                    "Ann,1,S1,ann,CS\nZoe,2,S2,zoe,CS\n")
+    return path

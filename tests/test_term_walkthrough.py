@@ -273,7 +273,7 @@ def test_each_export_carries_the_grade_under_its_platforms_header(term):
     course = term[2]
     assert _csv(course / "canvas-import.csv") == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "HW2 (12345)"],
-        ["    Points Possible", "", "", "", "", "86"],   # alice's maximum: the override counts LeNet_training
+        ["    Points Possible", "", "", "", "", "86"],   # the class's maximum: alice's override counts LeNet_training
         ["Smith, Alice", "101", "S1", "alice@uni.edu", "A", "8"], ["Jones, Bob", "102", "S2", "bob@uni.edu", "A", "5"],
         ["Diaz, Carol", "103", "S3", "carol@uni.edu", "A", "4.4"]]
     grades = [("Smith", "Alice", "alice@uni.edu", "8"), ("Jones", "Bob", "bob@uni.edu", "5"),

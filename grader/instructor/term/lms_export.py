@@ -48,7 +48,10 @@ def _gradebook(class_out: Path) -> tuple[Path, list[dict[str, str]]]:
 
 
 def _max_score(rows: list[dict[str, str]]) -> str:
-    return next((max_of(row) for row in rows if max_of(row)), "")
+    """The class's maximum, not the first student's: an item only some were scored on (a training
+    run a TA checked and entered as an override) counts for everyone."""
+    found = [float(max_of(row)) for row in rows if max_of(row)]
+    return f"{max(found):g}" if found else ""
 
 
 def _joined(rows: list[dict[str, str]], roster_path: str | None, problems: list[str]) -> list[Graded]:
