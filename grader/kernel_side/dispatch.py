@@ -20,6 +20,7 @@ from .error_text import error_text
 from .helper_swap import HelperSwap
 from .library_guard import LibraryCopyUsed, OwnCodeOnly
 from .model_report import run_model
+from .threads import one_thread
 from .working_dtype import default_dtype, dtype_name, handed_over
 
 MAX_MESSAGE = 2000
@@ -48,7 +49,9 @@ class Agent:
         except (ValueError, WireError) as bad:
             return Reply(nonce="", ok=False, kind="exception", message=f"bad request: {bad}").to_wire()
         try:
-            result = getattr(self, "op_" + request.OP)(request)
+            # training keeps the kernel's threads; every other request is small (``threads.py``)
+            with contextlib.nullcontext() if request.OP == "train" else one_thread():
+                result = getattr(self, "op_" + request.OP)(request)
             reply = Reply(nonce=nonce, ok=True, value=to_wire(result, request.ANSWER))
         except LookupError as missing:
             reply = Reply(nonce=nonce, ok=False, kind="missing",
