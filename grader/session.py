@@ -4,18 +4,19 @@ Scores are not computed here; ``scoring.py`` turns check results into points.
 """
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .cell_failures import CellFailure, cell_failure, data_note, needs_missing_data, plain_error
 from .cell_names import cells_named
 from .execution import ExecutionLimits, ExecutionReport
 from .handin import hand_in_notes
 from .hangs import ALREADY_HUNG
-from .items import ITEMS, kinds_for_kernel
+from .items import ITEMS, SECTIONS, kinds_for_kernel
 from .kernel_seam import KernelChannel, NotebookEntry
 from .kernel_side.contract import InventoryEntry
 from .oracles import preload
@@ -72,6 +73,8 @@ class GradingSession:
     def start(self) -> "GradingSession":
         # Kernel machinery (nbclient, jupyter_client, nbformat) is imported here, not above: a
         # notebook's check cell uses this class without starting kernels, on a light install.
+        from .checks import ALL_CHECKS
+        from .checks.model_compare import compute_references
         from .sandbox.fence import not_sandboxed_reason
         from .submission import read_submission
         from .training.data import provide
@@ -79,6 +82,8 @@ class GradingSession:
         started = time.monotonic()
         preload()
         not_sandboxed_reason(self.limits.require_sandbox)   # --require-sandbox fails here, before any kernel starts
+        ahead = threading.Thread(target=compute_references, args=(ALL_CHECKS, self.items), daemon=True)
+        ahead.start()   # the references' reports, while this process would wait for the kernels
         self.data_dir, self.data_problem = provide()   # downloads here: kernels have no network
         self.notebooks = read_submission(self.path)
         runnable = [entry for entry in self.notebooks if not entry.problem]
@@ -93,13 +98,17 @@ class GradingSession:
             later = []
         self.not_run = [entry.label for entry in later]
         self.execution_seconds = time.monotonic() - started
+        ahead.join()
         return self
 
     def _execute_all(self, entries: list[NotebookEntry]) -> None:
         # Kernels are separate processes: running a few notebooks at once uses the cores that
-        # one notebook (mostly single-threaded Python) leaves idle.
+        # one notebook (mostly single-threaded Python) leaves idle. The long ones start first (no
+        # known section, then the later sections, which train deeper networks), so that none starts
+        # last and runs alone; what they give is kept in the notebooks' order all the same.
         with ThreadPoolExecutor(max_workers=max(1, min(self.limits.parallel_kernels, len(entries) or 1))) as pool:
-            for entry, ran in pool.map(self._execute, entries):
+            runs = {id(e): pool.submit(self._execute, cast("SubmittedNotebook", e)) for e in _long_first(entries)}
+            for entry, ran in (runs[id(entry)].result() for entry in entries):
                 if ran is not None:
                     self.kernels[entry.label], self.inventory[entry.label] = ran
 
@@ -279,6 +288,10 @@ class GradingSession:
         notes += [note("output-cut", f"{named([cell.index + 1])} printed too much; {cell.cut_bytes:,} bytes of its "
                        "output were cut", cell.index + 1) for cell in report.cells if cell.cut_bytes]
         return notes
+
+
+def _long_first(entries: list[NotebookEntry]) -> list[NotebookEntry]:
+    return sorted(entries, key=lambda e: -SECTIONS.index(e.section) if e.section in SECTIONS else -len(SECTIONS))
 
 
 def _only(cells: list[int]) -> int | None:
