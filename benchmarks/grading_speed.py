@@ -1,12 +1,16 @@
 """Wall time of grading the complete reference submission vs. merely executing it.
 
-    python benchmarks/grading_speed.py [--repeat N] [--student-loop]
+    python benchmarks/grading_speed.py [--repeat N] [--all-in-one | --student-loop]
 
 Builds the solved assignment in a temporary folder (marked cells filled from solutions/),
 then, in one run: (a) executes every notebook with plain nbclient, one fresh kernel each, and
 (b) runs ``pytest grader`` on the same folder, one kernel at a time and with the default
 number of kernels at once. Prints both times, their ratio, and the score.
 Training is capped the same way in both (D2L_MAX_EPOCHS=1, D2L_MAX_BATCHES=2).
+
+``--all-in-one`` does the same for one notebook holding every reference definition and nothing
+else (tests/mutants.py's ``solved_homework``): executing it takes seconds, so the ratio is what
+the checks themselves cost.
 
 ``--student-loop`` times what a student waits for, one solved notebook at a time: executing it,
 grading it alone (``pytest grader --submission NOTEBOOK``), grading one item
@@ -41,6 +45,15 @@ def build_solved(target):
     for path in sorted((REPO / "assignment").glob("*.ipynb")):
         nbformat.write(solved(nbformat.read(str(path), as_version=4)), str(target / path.name))
     return sorted(target.glob("*.ipynb"))
+
+
+def build_all_in_one(target):
+    """One notebook of every reference definition, as the tests' mutants are packed."""
+    sys.path.insert(0, str(REPO / "tests"))
+    from mutants import solved_homework
+    from notebook_factory import write_notebook
+
+    return [write_notebook(target / "homework.ipynb", *solved_homework())]
 
 
 def execute_plain(paths, workdir):
@@ -123,12 +136,13 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--student-loop", action="store_true", help="time one notebook at a time instead")
+    parser.add_argument("--all-in-one", action="store_true", help="one notebook of every definition instead")
     args = parser.parse_args()
     os.environ.update({"D2L_MAX_EPOCHS": "1", "D2L_MAX_BATCHES": "2"})
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "submission"
         folder.mkdir()
-        paths = build_solved(folder)
+        paths = build_all_in_one(folder) if args.all_in_one else build_solved(folder)
         results = Path(tmp) / "results.json"
         if args.student_loop:
             return student_loop(paths, Path(tmp))
