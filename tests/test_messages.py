@@ -16,8 +16,9 @@ from grader.submission import read_submission
 
 REPO = Path(__file__).resolve().parents[1]
 IPYTHON_FILE = re.compile(r"\d{5,}\.py|ipykernel_\d+")
-BROKEN_CORR2D = "def corr2d(X, K):\n    h, w = K.shape\n    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1)\n" \
-                "    for i in range(Y.shape[0]):\n        pass\n    return Y"   # line 3 never closes its "("
+BROKEN_CORR2D = ("def corr2d(X, K):\n    h, w = K.shape\n"
+                 "    Y = torch.zeros((X.shape[0] - h + 1, X.shape[1] - w + 1)\n"
+                 "    for i in range(Y.shape[0]):\n        pass\n    return Y")   # line 3 never closes its "("
 
 
 def conflicted(path):
