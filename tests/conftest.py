@@ -129,3 +129,15 @@ def graded_homework(tmp_path_factory):
     from shared_gradings import GradingCache
 
     return GradingCache(tmp_path_factory.mktemp("shared-gradings"))
+
+
+@pytest.fixture(scope="session")
+def released(tmp_path_factory):
+    """The student release the release and workflow tests read (never write): built once."""
+    from release_env import RELEASE_ARGS
+
+    from grader.instructor.release import build_release
+
+    out = tmp_path_factory.mktemp("student-repo")
+    build_release(out, **RELEASE_ARGS)
+    return out

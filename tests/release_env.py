@@ -19,6 +19,10 @@ from pathlib import Path
 from grader.instructor.release import build_release
 from grader.record import WITHHELD
 
+# One student release for the tests that only read it (tests/conftest.py builds it once).
+RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd", "allow_dirty": True,
+                "starter_repo": "teacher/convnet-hw-starter", "starter_ref": "fall-2026"}
+
 REPO = Path(__file__).resolve().parents[1]
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
+from release_env import RELEASE_ARGS
 
 from grader.instructor.fingerprint import code_digest
 from grader.instructor.release import (
@@ -31,16 +32,7 @@ from grader.setup_cell import is_setup_cell
 
 REPO = Path(__file__).resolve().parents[1]
 STUDENTS_PAGE = REPO / "docs" / "students.md"
-RELEASE_ARGS = {"grader_repo": "teacher/convnet-hw", "grader_ref": "0123abcd", "allow_dirty": True,
-                "starter_repo": "teacher/convnet-hw-starter", "starter_ref": "fall-2026"}
 INSTALL = '%pip install -q "git+https://github.com/teacher/convnet-hw-starter@fall-2026"'
-
-
-@pytest.fixture(scope="module")
-def released(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student-repo")
-    build_release(out, **RELEASE_ARGS)
-    return out
 
 
 def test_release_holds_the_students_files_and_nothing_of_the_instructors(released):
