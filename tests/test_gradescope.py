@@ -30,9 +30,11 @@ import pytest
 from mutants import MUTANTS, rounds, solved_homework
 from notebook_factory import write_notebook
 
+from grader.instructor import gradescope_run
 from grader.instructor.gradescope import GradescopeError, build_autograder
 from grader.instructor.gradescope_metadata import read_metadata, summarize
 from grader.instructor.release import release_files
+from grader.sandbox import sandbox_support
 from solutions.fill import graded_item, solved
 
 REPO = Path(__file__).resolve().parents[1]
@@ -233,7 +235,16 @@ def test_one_mutant_notebook_scores_as_pytest_grader_scores_it(unpacked, image_p
     assert extra["gradescope"]["late"] is True and extra["gradescope"]["hours_late"] == 10.02
     assert extra["grading_exit_status"] == 1 and extra["sandbox"] and extra["record"]["version"] == 3
     assert results["stdout_visibility"] == "hidden" and f"sandbox: {extra['sandbox']}" in log
+    assert extra["confinement"] == f"confined: {sandbox_support()[1]}" and extra["confinement"] in log
     assert str(tmp_path) not in json.dumps({k: v for k, v in results.items() if k != "extra_data"})
+
+
+def test_where_landlock_is_missing_the_autograder_itself_says_the_score_cannot_be_trusted(monkeypatch):
+    """The grading user writes the record, so its sandbox line could be forged where Landlock is
+    missing; the autograder's own line, written after grading, says so instead."""
+    monkeypatch.setattr(gradescope_run, "sandbox_support", lambda: (False, "Landlock is not supported"))
+    line = gradescope_run.confinement_seen_by_autograder()
+    assert line.startswith("NOT confined (Landlock is not supported)") and "re-grade" in line
 
 
 @pytest.mark.slow

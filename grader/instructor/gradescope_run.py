@@ -28,6 +28,7 @@ from typing import Any
 
 from ..hidden_visibility import stored_setting
 from ..report import write_results
+from ..sandbox import sandbox_support
 from .gradescope_metadata import read_metadata, staff_lines
 
 SCHEMA = Path(__file__).with_name("schemas") / "gradescope-results.schema.json"
@@ -155,6 +156,18 @@ def _plain_paths(payload: dict[str, Any], private: Path) -> None:
             entry["output"] = entry["output"].replace(str(private), "your submission")
 
 
+def confinement_seen_by_autograder() -> str:
+    """Whether Landlock holds here, found by this process before any student code runs. The
+    grading's own record (``extra_data.sandbox``) comes from a file the grading user writes; where
+    Landlock is missing, student code runs as that same user and could have written that file, and
+    so the score. This line is written by the autograder after grading and cannot be forged."""
+    available, detail = sandbox_support()
+    if available:
+        return f"confined: {detail}"
+    return (f"NOT confined ({detail}): student code ran as the grading user, which could have rewritten "
+            "this result; re-grade it where Landlock holds (grade-class) before trusting the score")
+
+
 def main() -> int:
     started = time.monotonic()
     root = Path(os.environ.get("AUTOGRADER_ROOT") or "/autograder")
@@ -165,7 +178,8 @@ def main() -> int:
     submission_info, notes = read_metadata(root / "submission_metadata.json")
     extra: dict[str, Any] = {"gradescope": submission_info, "metadata_notes": notes,
                              "graded_as": user.pw_name if user else f"uid {os.geteuid()}"}
-    for line in [*staff_lines(submission_info), *notes]:
+    extra["confinement"] = confinement_seen_by_autograder()
+    for line in [*staff_lines(submission_info), *notes, f"confinement: {extra['confinement']}"]:
         print(line)
     if user is None and os.geteuid() == 0:
         print("grading as root: no unprivileged user (setup.sh makes one); student code is confined by the "
